@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The test suite: notebooks and package agree, notebooks are clean, every notebook runs, then pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export MPLBACKEND=Agg PYTHONHASHSEED=0
+snapshot() { git status --porcelain --untracked-files=all; git diff --no-color | sha1sum; }
+
+echo "== nbdev_export and nbdev_clean must leave the tree unchanged"
+before=$(snapshot)
+nbdev_export
+nbdev_clean
+after=$(snapshot)
+if [ "$before" != "$after" ]; then
+  echo "FAILED: nbdev_export/nbdev_clean changed the tree; run them and commit the result:"
+  diff <(echo "$before") <(echo "$after") || true
+  exit 1
+fi
+
+echo "== nbdev_test (every notebook, CPU, synthetic data; cells flagged slow/cuda are skipped)"
+time nbdev_test --n_workers 2 --timing
+
+echo "== pytest"
+time python -m pytest -q tests
