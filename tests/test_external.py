@@ -100,3 +100,37 @@ def test_import_killed_then_resumed(tmp_path):
     assert complete
     assert all(img_file(dest/'train', i, c).stat().st_mtime_ns == mt[img_file(dest/'train', i, c)]
                for i in complete for c in CHANNELS)
+
+# --- imported HPAv18 copies of Kaggle images are found as duplicates -----------------------------------
+
+FIX = Path(__file__).parent/'fixtures'/'hpa_real'/'train'
+
+def test_import_then_dups_finds_v18_copies_of_real_images(tmp_path):
+    from hpa_protein.data import read_channel
+    from hpa_protein.dups import find_dups, dup_groups, hash_files
+    real = {f.stem.rsplit('_', 1)[1]: read_channel(f) for f in sorted(FIX.glob('*_green.png'))}
+    assert 'green' in real
+    kag = kaggle_ds(tmp_path/'kaggle', 512)
+    write_png(real['green'], img_file(kag/'train', 'k1', 'green'))
+    # the same field in HPAv18: 2048² colour JPEG, protein signal in G; plus an unrelated field
+    src = tmp_path/'jpg'; src.mkdir()
+    big = np.asarray(Image.fromarray(real['green']).resize((2048, 2048), Image.BICUBIC))
+    for c in CHANNELS:
+        for id, img in (('5_A1_1', big), ('6_B2_1', np.ascontiguousarray(big.T[::-1]))):
+            rgb = np.zeros((2048, 2048, 3), np.uint8)
+            for k in COMP[c]: rgb[..., k] = img
+            Image.fromarray(rgb).save(src/f'{id}_{c}.jpg', quality=85)
+    csv = tmp_path/'v18.csv'; pd.DataFrame({'Id': ['5_A1_1', '6_B2_1'], 'Target': ['0', '3']}).to_csv(csv, index=False)
+    dest = tmp_path/'ds'
+    import_v18(src, dest, csv, path=kag, n_workers=1, show=False)
+    d = find_dups(dest, ('train', 'test'), 'green', n_workers=1, show=False)
+    g = dup_groups(d)
+    assert sorted(zip(g.Id, g.set)) == [('5_A1_1', 'hpav18'), ('k1', 'train')], d
+
+def test_hash_files_parallel_matches_serial(tmp_path):
+    from hpa_protein.dups import hash_files
+    rng = np.random.default_rng(0)
+    fns = [tmp_path/f'{i}_blue.png' for i in range(70)]
+    for f in fns: write_png(rng.integers(0, 255, (64, 64), dtype=np.uint8), f)
+    a, b = hash_files(fns, n_workers=1, show=False), hash_files(fns, n_workers=2, show=False)
+    assert (a[0] == b[0]).all() and (a[1] == b[1]).all() and len(np.unique(a[0])) == 70
