@@ -7,7 +7,7 @@ the CPU time per sample split into drawing and PNG writing.
 import argparse, os, time, tempfile, shutil
 from pathlib import Path
 import numpy as np, cv2
-from hpa_protein.synth import make_synth, render_sample, sample_labels
+from hpa_protein.synth import make_synth, render_sample, sample_labels, _PNG_PARAMS
 
 p = argparse.ArgumentParser()
 p.add_argument('--n', type=int, default=60, help='samples per run')
@@ -23,7 +23,7 @@ try:
     draw_wall, draw_cpu = time.perf_counter() - t0, time.process_time() - c0
     t0, c0 = time.perf_counter(), time.process_time()
     for i, img in enumerate(imgs):
-        for j, ch in enumerate(img): cv2.imwrite(str(tmp/f'{i}_{j}.png'), ch, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        for j, ch in enumerate(img): cv2.imwrite(str(tmp/f'{i}_{j}.png'), ch, _PNG_PARAMS)
     png_wall, png_cpu = time.perf_counter() - t0, time.process_time() - c0
     kb = sum(f.stat().st_size for f in tmp.glob('*.png')) / a.n / 1024
     print(f'size {a.size}, {a.n} samples, {os.cpu_count()} cores, load avg {os.getloadavg()[0]:.1f}')
