@@ -77,6 +77,20 @@ def test_predict_cli(run, capsys):
     m, per = score_submission(out/'submission.csv', path/'test_labels.csv')
     assert 0 <= m <= 1 and len(per) == 28
 
+def test_predict_console_script(run, tmp_path):
+    "`hpa_predict` as a command, in a fresh process (the toy network's module made importable for unpickling)."
+    import os
+    path, out, _ = run
+    o = tmp_path/'o'; o.mkdir(); shutil.copy(out/'export.pkl', o)
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(Path(__file__).parent), os.environ.get('PYTHONPATH', '')])}
+    r = subprocess.run(['hpa_predict', '--out', str(o), '--path', str(path), '--tta', '2', '--fill_empty'],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'using 0.5 for every class' in r.stdout and '0 empty' in r.stdout and 'macro F1 against' in r.stdout
+    assert read_ids(o/'submission.csv') == read_ids(path/'sample_submission.csv')
+    r = subprocess.run(['hpa_predict', '--out', str(o), '--path', str(tmp_path/'nowhere')], capture_output=True, text=True, env=env)
+    assert r.returncode != 0 and 'sample_submission.csv: file not found' in r.stderr
+
 def _files(d): return sorted(p.name for p in Path(d).rglob('*')) if Path(d).exists() else []
 
 def test_predict_bad_inputs(run, tmp_path):
