@@ -1,0 +1,271 @@
+"""The docs site in a real browser: build it (tools/docs.sh), serve it on 127.0.0.1, open every page in headless Chromium.
+
+Checks each page loads with no failed request, no JavaScript error, no broken internal link (file or #anchor), every
+<img> decoded (naturalWidth > 0) and every figure not blank; the sidebar lists the notebooks in reading order; search
+finds the API. Chromium is driven over the DevTools protocol on a pipe (--remote-debugging-pipe): no extra packages.
+
+Skips when Chromium is missing, unless CI=true (then it fails): install it with tools/ensure_chromium.sh.
+Environment: DOCS_TEST_BUILD=0 uses the _docs/ already built; DOCS_TEST_EXEC_ONLY (default `00a_data`: the notebook
+whose figure is checked; `all` for every notebook) says which notebooks the build may execute, the others coming from
+build/docs/exec (what `make docs` ran) or their committed outputs; DOCS_SHOTS=DIR saves a screenshot of every page.
+"""
+import base64, fcntl, functools, http.server, json, os, re, shutil, subprocess, sys, tempfile, threading, time
+from pathlib import Path
+from urllib.parse import urlsplit, unquote
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT/'_docs'
+IN_CI = os.environ.get('CI', '').lower() in ('1', 'true', 'yes')
+FIGURE_NB = 'nbs/00a_data.ipynb'  # finished, with a figure: its page must show it
+FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--hide-scrollbars', '--mute-audio',
+         '--window-size=1280,900', '--remote-debugging-pipe']
+
+
+def chromium_path():
+    for c in [os.environ.get('CHROMIUM'), '/usr/bin/chromium', shutil.which('chromium'), shutil.which('chromium-browser'),
+              shutil.which('google-chrome')]:
+        if c and os.access(c, os.X_OK): return c
+
+
+class Browser:
+    "Headless Chromium driven over the DevTools protocol on fds 3/4 (null-separated JSON messages)."
+    def __init__(self, exe, timeout=30):
+        self.tmp = tempfile.TemporaryDirectory(prefix='docs-chromium-')
+        (to_r, to_w), (from_r, from_w) = os.pipe(), os.pipe()
+        def fds():  # the child reads commands on fd 3 and writes replies on fd 4
+            a, b = fcntl.fcntl(to_r, fcntl.F_DUPFD, 10), fcntl.fcntl(from_w, fcntl.F_DUPFD, 10)
+            os.dup2(a, 3); os.dup2(b, 4)
+        self.proc = subprocess.Popen([exe, *FLAGS, f'--user-data-dir={self.tmp.name}', 'about:blank'],
+                                     preexec_fn=fds, close_fds=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(to_r); os.close(from_w)
+        self.w, self.r = os.fdopen(to_w, 'wb', buffering=0), os.fdopen(from_r, 'rb', buffering=0)
+        self.timeout, self.n, self.buf, self.events, self.replies = timeout, 0, b'', [], {}
+        self.lock, self.cv = threading.Lock(), threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+        tid = self.send('Target.createTarget', url='about:blank')['targetId']
+        self.sid = self.send('Target.attachToTarget', targetId=tid, flatten=True)['sessionId']
+        for d in ('Page', 'Network', 'Runtime'): self.send(f'{d}.enable', session=True)
+
+    def _read(self):
+        while True:
+            chunk = self.r.read(1 << 16)
+            if not chunk: break
+            self.buf += chunk
+            *msgs, self.buf = self.buf.split(b'\0')
+            with self.cv:
+                for m in msgs:
+                    m = json.loads(m)
+                    if 'id' in m: self.replies[m['id']] = m
+                    else: self.events.append(m)
+                self.cv.notify_all()
+
+    def send(self, method, session=False, **params):
+        self.n += 1
+        n = self.n
+        msg = {'id': n, 'method': method, 'params': params, **({'sessionId': self.sid} if session else {})}
+        self.w.write(json.dumps(msg).encode() + b'\0')
+        with self.cv:
+            if not self.cv.wait_for(lambda: n in self.replies, self.timeout): raise TimeoutError(method)
+            r = self.replies.pop(n)
+        if 'error' in r: raise RuntimeError(f"{method}: {r['error']}")
+        return r['result']
+
+    def wait_event(self, method, since):
+        with self.cv:
+            ok = self.cv.wait_for(lambda: any(e['method'] == method for e in self.events[since:]), self.timeout)
+        if not ok: raise TimeoutError(method)
+
+    def js(self, expr):
+        r = self.send('Runtime.evaluate', session=True, expression=expr, awaitPromise=True, returnByValue=True)
+        if 'exceptionDetails' in r: raise RuntimeError(r['exceptionDetails'])
+        return r['result'].get('value')
+
+    def close(self):
+        try: self.send('Browser.close')
+        except Exception: pass
+        try: self.proc.wait(10)
+        except subprocess.TimeoutExpired: self.proc.kill(); self.proc.wait()
+        self.tmp.cleanup()
+
+
+# What each page reports once loaded: its images (decoded? blank?), links, anchors, sidebar and text.
+INSPECT = r"""(async () => {
+  await Promise.all([...document.images].map(i => i.complete ? 0 : new Promise(r => { i.onload = i.onerror = r; })));
+  const imgs = [...document.images].map(i => {
+    let range = null;
+    if (i.naturalWidth > 0) try {
+      const c = document.createElement('canvas'), w = c.width = Math.min(i.naturalWidth, 300);
+      const h = c.height = Math.max(1, Math.round(i.naturalHeight * w / i.naturalWidth)), x = c.getContext('2d');
+      x.drawImage(i, 0, 0, w, h);
+      const d = x.getImageData(0, 0, w, h).data; let lo = 255, hi = 0;
+      for (let k = 0; k < d.length; k += 4) { const v = (d[k] + d[k+1] + d[k+2]) / 3; lo = Math.min(lo, v); hi = Math.max(hi, v); }
+      range = hi - lo;
+    } catch (e) { range = -1; }
+    return {src: i.getAttribute('src').slice(0, 60), w: i.naturalWidth, h: i.naturalHeight, range,
+            figure: !!i.closest('.cell-output, .cell-output-display, figure')};
+  });
+  return {title: document.title, imgs, headings: [...document.querySelectorAll('h1, h2, h3')].map(h => h.textContent.trim()), text: document.body.innerText.length,
+          links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+          ids: [...document.querySelectorAll('[id]')].map(e => e.id).concat([...document.querySelectorAll('a[name]')].map(a => a.name)),
+          sidebar: [...document.querySelectorAll('#quarto-sidebar a[href]')].map(a => a.href),
+          search: !!document.querySelector('#quarto-search')};
+})()"""
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    failures = []
+    def log_message(self, fmt, *args): pass
+    def send_error(self, code, *a, **k):
+        QuietHandler.failures.append((code, self.path))
+        super().send_error(code, *a, **k)
+
+
+@pytest.fixture(scope='module')
+def chromium():
+    exe = chromium_path()
+    if not exe:
+        msg = 'headless Chromium not found (/usr/bin/chromium): run tools/ensure_chromium.sh (as root) or set CHROMIUM'
+        if IN_CI: pytest.fail(msg + ' -- CI=true, so the docs check cannot be skipped')
+        pytest.skip(msg)
+    return exe
+
+
+@pytest.fixture(scope='module')
+def site(chromium):
+    "The built site: tools/docs.sh run now (unless DOCS_TEST_BUILD=0), served on a free port of 127.0.0.1."
+    if os.environ.get('DOCS_TEST_BUILD', '1') != '0':
+        only = os.environ.get('DOCS_TEST_EXEC_ONLY', Path(FIGURE_NB).stem)
+        env = {**os.environ, 'DOCS_EXEC_ONLY': '' if only == 'all' else only}
+        t0 = time.time()
+        r = subprocess.run(['bash', 'tools/docs.sh'], cwd=ROOT, env=env, capture_output=True, text=True)
+        print(f'docs build: {time.time()-t0:.0f}s\n' + r.stdout[-3000:])
+        assert r.returncode == 0, f'tools/docs.sh failed:\n{r.stdout[-5000:]}\n{r.stderr[-5000:]}'
+    assert (DOCS/'index.html').exists(), f'no site in {DOCS}: run make docs'
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(QuietHandler, directory=str(DOCS)))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f'http://127.0.0.1:{srv.server_address[1]}/'
+    srv.shutdown(); srv.server_close()
+
+
+@pytest.fixture(scope='module')
+def pages(site, chromium):
+    "Every HTML page of the site, opened in Chromium: {relative path: report}."
+    b, res = Browser(chromium), {}
+    shots = Path(os.environ['DOCS_SHOTS']) if os.environ.get('DOCS_SHOTS') else None
+    try:
+        for f in sorted(DOCS.rglob('*.html')):
+            rel = f.relative_to(DOCS).as_posix()
+            if rel.startswith('site_libs/'): continue
+            QuietHandler.failures.clear()
+            n = len(b.events)
+            b.send('Page.navigate', session=True, url=site + rel)
+            b.wait_event('Page.loadEventFired', n)
+            rep = b.js(INSPECT)
+            time.sleep(0.05)
+            ev = b.events[n:]
+            rep['status'] = [e['params']['response']['status'] for e in ev if e['method'] == 'Network.responseReceived'
+                             and e['params']['type'] == 'Document']
+            rep['failed'] = [(e['params']['response']['status'], e['params']['response']['url']) for e in ev
+                             if e['method'] == 'Network.responseReceived' and e['params']['response']['status'] >= 400
+                             and not e['params']['response']['url'].endswith('/favicon.ico')]
+            urls = {e['params']['requestId']: e['params']['request']['url'] for e in ev if e['method'] == 'Network.requestWillBeSent'}
+            lost = [(e['params'].get('errorText'), urls.get(e['params']['requestId'], '?')) for e in ev
+                    if e['method'] == 'Network.loadingFailed' and not e['params'].get('canceled')]
+            rep['failed'] += [l for l in lost if l[1].startswith(site)]
+            rep['external_failed'] = [l for l in lost if not l[1].startswith(site)]  # no internet here: reported, not failed
+            rep['failed'] += [f for f in QuietHandler.failures if f[1] != '/favicon.ico']  # Chromium asks for it unasked
+            rep['js_errors'] = [e['params']['exceptionDetails'].get('exception', {}).get('description')
+                                or e['params']['exceptionDetails'].get('text') for e in ev if e['method'] == 'Runtime.exceptionThrown']
+            if rel == 'index.html' and rep['search']: rep['search_hits'] = search_hits(b)
+            if shots:
+                shots.mkdir(parents=True, exist_ok=True)
+                png = b.send('Page.captureScreenshot', session=True, format='png')['data']
+                (shots/(rel.replace('/', '__')[:-5] + '.png')).write_bytes(base64.b64decode(png))
+            res[rel] = rep
+    finally: b.close()
+    return res
+
+
+def search_hits(b, term='read_labels'):
+    "Type `term` in the search box and return the result links (smalldocs and Quarto both show them as links)."
+    b.js(f"""(() => {{ const i = document.querySelector('#quarto-search input') || document.querySelector('#quarto-search');
+        i.focus(); i.value = {json.dumps(term)}; i.dispatchEvent(new Event('input', {{bubbles: true}}));
+        i.dispatchEvent(new KeyboardEvent('keyup', {{bubbles: true, key: 'l'}})); }})()""")
+    for _ in range(50):
+        hits = b.js("[...document.querySelectorAll('#quarto-search a[href], .aa-Panel a[href]')].map(a => a.href)")
+        if hits: return hits
+        time.sleep(0.1)
+    return []
+
+
+def page_of(nb):
+    "The page a notebook renders to: nbdev's output-file (00a_data -> data.html) when the site has it."
+    name = re.sub(r'^\d+[a-z]?_', '', Path(nb).stem) + '.html'
+    return name if (DOCS/name).exists() else Path(nb).stem + '.html'
+
+
+def test_every_page_loads(pages):
+    nbs = sorted(p for p in (ROOT/'nbs').glob('*.ipynb'))
+    assert len(pages) >= len(nbs), f'{len(nbs)} notebooks but {len(pages)} pages: {sorted(pages)}'
+    for nb in nbs: assert page_of(nb) in pages, f'no page for {nb.name}'
+    bad = {p: {k: r[k] for k in ('status', 'failed', 'js_errors') if r[k] and (k != 'status' or r[k] != [200])}
+           for p, r in pages.items()}
+    bad = {p: v for p, v in bad.items() if v or not pages[p]['title'] or pages[p]['text'] < 50}
+    assert not bad, f'pages that did not load cleanly: {json.dumps(bad, indent=1)}'
+
+
+def _target(url, site_root):
+    "The file and anchor an internal link points to, or None for an external link."
+    u = urlsplit(url)
+    if f'{u.scheme}://{u.netloc}/' != site_root: return None
+    path = unquote(u.path).lstrip('/') or 'index.html'
+    if path.endswith('/'): path += 'index.html'
+    return path, unquote(u.fragment)
+
+
+def test_no_broken_internal_links(pages, site):
+    broken = []
+    for p, r in pages.items():
+        for url in set(r['links']):
+            t = _target(url, site)
+            if not t: continue
+            path, frag = t
+            if not (DOCS/path).is_file(): broken.append(f'{p}: {url} (no file {path})')
+            elif frag and path in pages and frag not in pages[path]['ids']: broken.append(f'{p}: {url} (no #{frag})')
+    assert not broken, 'broken internal links:\n' + '\n'.join(sorted(broken))
+
+
+def test_images_and_figures(pages):
+    bad = [f"{p}: {i['src']} ({i['w']}x{i['h']}, range {i['range']})" for p, r in pages.items() for i in r['imgs']
+           if i['w'] == 0 or (i['figure'] and i['range'] is not None and i['range'] < 8)]
+    assert not bad, 'images that did not load, or blank figures:\n' + '\n'.join(bad)
+    fig_page = page_of(ROOT/FIGURE_NB)
+    figs = [i for i in pages[fig_page]['imgs'] if i['figure']]
+    assert figs, f'{fig_page} (from {FIGURE_NB}) shows no figure: is the notebook executed by the docs build?'
+    assert all(i['w'] >= 100 and i['h'] >= 50 for i in figs), figs
+
+
+def test_sidebar_in_reading_order(pages, site):
+    expected = ['index.html'] + [page_of(nb) for nb in sorted((ROOT/'nbs').glob('*.ipynb')) if nb.name != 'index.ipynb']
+    for p in ('index.html', page_of(ROOT/FIGURE_NB)):
+        side = [t[0] for t in map(lambda u: _target(u, site), pages[p]['sidebar']) if t and t[0].endswith('.html')]
+        side = list(dict.fromkeys(side))
+        assert [s for s in side if s in expected] == expected, f'sidebar of {p}: {side}, expected {expected}'
+
+
+def test_home_page_and_search(pages, site):
+    home = pages['index.html']
+    readme = (ROOT/'README.md').read_text(encoding='utf-8')
+    heads = [h.strip() for h in re.findall(r'^##+ (.+)$', readme, re.M)]  # the README is made from nbs/index.ipynb
+    missing = [h for h in heads if not any(h in x for x in home['headings'])]
+    assert not missing, f"README sections missing from the home page: {missing}; its headings: {home['headings']}"
+    assert home['search'], 'no search box on the home page'
+    idx = json.loads((DOCS/'search.json').read_text(encoding='utf-8'))
+    indexed = {e['href'].split('#')[0] for e in idx}
+    missing = [p for p, r in pages.items() if p not in indexed and len(r['headings']) > 1]  # a stub has only its title
+    assert not missing, f'pages with sections missing from search.json: {missing}'
+    hits = [_target(u, site) for u in home.get('search_hits', [])]
+    assert any(h and h[0] == page_of(ROOT/FIGURE_NB) for h in hits), f"searching read_labels found {home.get('search_hits')}"

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Build the documentation website into _docs/ (`make docs`; also runs as plain `bash tools/docs.sh`).
+#   With Quarto on PATH: the standard nbdev build, `nbdev_docs` (as the GitHub deploy workflow does).
+#   Without Quarto (offline, no binary download): nbdev's notebook processing (what `nbdev_proc_nbs` does) and
+#   smalldocs (pure Python, PyPI), which renders the same Quarto project (_quarto.yml, nbs/nbdev.yml, nbs/sidebar.yml).
+# Both render notebooks *executed* (cells flagged with settings.ini tst_flags skipped, as in nbdev_test), so figures
+# appear even where a notebook is committed without outputs; executions are cached in build/docs/exec.
+# Environment: DOCS_RENDERER=auto|quarto|smalldocs  DOCS_EXEC=all|none  DOCS_NB_TIMEOUT=300 (s per notebook)
+#              DOCS_WORKERS=2.  Look at the result: python -m http.server -d _docs 8000  (then http://127.0.0.1:8000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The venv's tools when the caller has not put them on PATH (the Makefile does).
+if ! python -c 'import nbdev, smalldocs, execnb' 2>/dev/null; then
+  if [ -x .venv/bin/python ]; then export PATH="$PWD/.venv/bin:$PATH"
+  else echo "docs: needs nbdev and smalldocs: run 'make env' (or make docs) first" >&2; exit 1; fi
+fi
+
+renderer=${DOCS_RENDERER:-auto}
+if [ "$renderer" = auto ]; then
+  if command -v quarto >/dev/null; then renderer=quarto; else renderer=smalldocs; fi
+fi
+start=$SECONDS
+case "$renderer" in
+  quarto)
+    echo "docs: quarto $(quarto --version) found: building with nbdev_docs"
+    python tools/docs_build.py prep
+    python tools/docs_build.py stage
+    nbdev_docs --path build/docs/nbs ;;
+  smalldocs)
+    echo "docs: no quarto: building offline (nbdev processing + smalldocs $(python -c 'import smalldocs; print(smalldocs.__version__)'))"
+    python tools/docs_build.py offline ;;
+  *) echo "docs: DOCS_RENDERER must be auto, quarto or smalldocs, not '$renderer'" >&2; exit 2 ;;
+esac
+echo "docs: done in $((SECONDS - start))s: _docs/index.html  (serve it: python -m http.server -d _docs 8000)"
