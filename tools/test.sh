@@ -19,5 +19,8 @@ fi
 echo "== nbdev_test (every notebook, CPU, synthetic data; cells flagged slow/cuda are skipped)"
 time nbdev_test --n_workers 2 --timing
 
+echo "== Chromium for the docs-site test"
+bash tools/ensure_chromium.sh
+
 echo "== pytest"
 time python -m pytest -q tests
