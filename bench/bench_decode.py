@@ -4,7 +4,8 @@ Run: python bench/bench_decode.py [--n 16] [--real /work/shared/hpa_real/train_s
 Times per sample (4 PNGs): decode with cv2.imread vs PIL.Image.open, and resize 512->256 with
 cv2.INTER_AREA vs PIL BICUBIC (and PIL BOX, what hpa_protein.data uses without OpenCV). Files: synthetic ones
 generated in a temporary folder, plus real HPA channels when the folder exists (one channel per Id there, so
-a "sample" is 4 different files). Best of 3 repeats; the machine may be shared, so compare ratios.
+a "sample" is 4 different files). CPU time of one process, best of 3 repeats (wall time on a shared machine
+measures the neighbours); compare the ratios.
 """
 import argparse, os, time, tempfile, shutil
 from pathlib import Path
@@ -21,13 +22,13 @@ p.add_argument('--repeats', type=int, default=3)
 a = p.parse_args()
 
 def best(f, groups):
-    "Best-of-repeats time per group (ms) of f applied to every item of every group."
+    "Best-of-repeats CPU time per group (ms) of f applied to every item of every group (CPU time: the machine may be busy)."
     ts = []
     for _ in range(a.repeats):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         for g in groups:
             for x in g: f(x)
-        ts.append((time.perf_counter() - t0) / len(groups) * 1e3)
+        ts.append((time.process_time() - t0) / len(groups) * 1e3)
     return min(ts)
 
 def cv_read(fn): return cv2.imread(str(fn), cv2.IMREAD_UNCHANGED)
