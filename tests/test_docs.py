@@ -25,8 +25,8 @@ FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
 
 
 def chromium_path():
-    for c in [os.environ.get('CHROMIUM'), '/usr/bin/chromium', shutil.which('chromium'), shutil.which('chromium-browser'),
-              shutil.which('google-chrome')]:
+    for c in [os.environ.get('CHROMIUM'), '/usr/bin/chromium', shutil.which('chromium'), shutil.which('google-chrome'),
+              shutil.which('chromium-browser')]:
         if c and os.access(c, os.X_OK): return c
 
 

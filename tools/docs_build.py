@@ -161,23 +161,30 @@ def _run_all(todo, n_workers, timeout, check=False):
 
 
 class TolerantFilter:
-    "nbdev's processors, except that a failing non-show_doc cell (one mixing imports and code) warns instead of stopping the build."
+    """nbdev's processors, but exec_show_docs runs only the imports of a cell that mixes imports with other code (nbdev
+    runs the whole cell, again, outside the notebook's working state): the cell keeps the outputs of the executed run,
+    the build stays fast, and a cell that cannot run there does not stop the build. Quarto builds (nbdev_docs) keep
+    nbdev's behaviour."""
     def __call__(self, nb):
-        from nbdev.processors import FilterDefaults, exec_show_docs, _is_showdoc
-        class exec_show_docs_tolerant(exec_show_docs):
+        import ast
+        from nbdev.processors import FilterDefaults, exec_show_docs, _do_eval, _show_docs
+        class exec_show_docs_imports(exec_show_docs):
             def __call__(self, cell):
-                outs = cell.get('outputs')
-                try: super().__call__(cell)
-                except Exception as e:
-                    if _is_showdoc(cell): raise
+                import warnings
+                with warnings.catch_warnings():
+                    warnings.simplefilter('ignore')  # nbdev's "Found cells containing imports and other code": see below
+                    if not self.nb.has_docs_ or not hasattr(self, 'k') or not _do_eval(cell): return
+                trees = cell.parsed_()
+                imps = [t for t in trees if isinstance(t, (ast.Import, ast.ImportFrom))]
+                if cell.directives_.keys() & {'export', 'exports', 'exporti', 'exec_doc'} or _show_docs(trees) or len(imps) == len(trees):
+                    return super().__call__(cell)
+                self.k.run('\n'.join(ast.unparse(t) for t in imps))
+                if self.k.exc:
+                    print(f'docs: WARNING: imports failed: {ast.unparse(imps[0])}: {self.k.exc!r}', flush=True)
                     self.k.exc = None
-                    cell.outputs = outs or []
-                    print(f"docs: WARNING: {getattr(self.nb, 'path_', '')}: the docs build runs every cell that mixes "
-                          f"imports with other code, and this one failed ({type(e.__cause__ or e).__name__}); move its "
-                          f"imports to an imports cell:\n{cell.source[:300]}", flush=True)
         class F(FilterDefaults):
             def base_procs(self):
-                return [exec_show_docs_tolerant if p is exec_show_docs else p for p in super().base_procs()]
+                return [exec_show_docs_imports if p is exec_show_docs else p for p in super().base_procs()]
         return F()(nb)
 
 
@@ -291,10 +298,13 @@ def main(argv=None):
     a = p.parse_args(argv)
     os.chdir(ROOT)
     if a.step == 'exec-one': return exec_one(*a.args, timeout=a.timeout)
+    t0 = time.time()
+    tick = lambda step: say(f'{step} took {time.time()-t0:.0f}s')
     if a.step in ('prep', 'offline'): prep()
     if a.step in ('stage', 'offline'):
         if stage(a.mode, a.n_workers, a.timeout, a.check, a.only.split()) and a.check: return 1
-    if a.step in ('proc', 'offline'): proc(a.n_workers)
+        tick('executing')
+    if a.step in ('proc', 'offline'): proc(a.n_workers); tick('processing')
     if a.step in ('render', 'offline'): render()
     return 0
 

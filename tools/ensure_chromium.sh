@@ -9,6 +9,9 @@ if [ -x "$CHROMIUM" ]; then
   echo "ensure_chromium: $CHROMIUM present ($("$CHROMIUM" --version 2>/dev/null | head -1))"
   exit 0
 fi
+for b in chromium google-chrome chromium-browser; do  # e.g. the Chrome of GitHub's runner images; tests/test_docs.py looks for these too
+  if command -v "$b" >/dev/null && [ "$(id -u)" != 0 ]; then echo "ensure_chromium: using $(command -v "$b") ($("$b" --version 2>/dev/null | head -1))"; exit 0; fi
+done
 if [ "$(id -u)" != 0 ]; then
   echo "ensure_chromium: $CHROMIUM missing and not root; install it with: sudo apt-get install -y --no-install-recommends chromium"
   exit 0
