@@ -184,6 +184,12 @@ def pages(site, chromium):
                 shots.mkdir(parents=True, exist_ok=True)
                 png = b.send('Page.captureScreenshot', session=True, format='png')['data']
                 (shots/(rel.replace('/', '__')[:-5] + '.png')).write_bytes(base64.b64decode(png))
+                box = b.js("""(() => { const i = [...document.images].find(i => i.closest('.cell-output, figure'));
+                    if (!i) return null; const r = i.getBoundingClientRect();
+                    return {x: r.x + scrollX, y: r.y + scrollY, width: r.width, height: r.height, scale: 1}; })()""")
+                if box:  # the page's first figure, as the browser draws it
+                    png = b.send('Page.captureScreenshot', session=True, format='png', clip=box, captureBeyondViewport=True)['data']
+                    (shots/(rel.replace('/', '__')[:-5] + '__figure.png')).write_bytes(base64.b64decode(png))
             res[rel] = rep
     finally: b.close()
     return res
