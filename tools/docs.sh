@@ -26,6 +26,9 @@ case "$renderer" in
     echo "docs: quarto $(quarto --version) found: building with nbdev_docs"
     python tools/docs_build.py prep
     python tools/docs_build.py stage
+    # nbdev's processing first, with the executed outputs kept (see docs_build.py TolerantFilter); nbdev_docs then
+    # finds _proc up to date, renders it with Quarto and updates README.md if index.ipynb is newer, as always
+    python tools/docs_build.py proc
     nbdev_docs --path build/docs/nbs ;;
   smalldocs)
     echo "docs: no quarto: building offline (nbdev processing + smalldocs $(python -c 'import smalldocs; print(smalldocs.__version__)'))"
