@@ -15,8 +15,8 @@ from fastcore.basics import ifnone
 # %% auto #0
 __all__ = ['LABELS', 'N_CLASSES', 'CHANNELS', 'OFFICIAL_COUNTS', 'OFFICIAL_LABELS_PER_IMAGE', 'KAGGLE_INPUT', 'hpa_home',
            'hpa_path', 'img_file', 'HPADataError', 'parse_target', 'read_labels', 'to_multihot', 'from_multihot',
-           'read_channel', 'read_sample', 'write_png', 'composite', 'show_sample', 'progress', 'check_png', 'validate',
-           'validate_cli']
+           'read_channel', 'read_sample', 'atomic_write', 'atomic_write_text', 'write_png', 'composite', 'show_sample',
+           'progress', 'check_png', 'validate', 'validate_cli']
 
 # %% ../nbs/00a_data.ipynb #493482b0
 LABELS = ['Nucleoplasm', 'Nuclear membrane', 'Nucleoli', 'Nucleoli fibrillar center', 'Nuclear speckles',
@@ -152,16 +152,35 @@ def read_sample(folder, # The folder holding the PNGs (`train/` or `test/`)
     "The four stains of `id` as a `(len(channels), H, W)` uint8 array."
     return np.stack([read_channel(img_file(folder, id, c), size, use_cv2) for c in channels])
 
-# %% ../nbs/00a_data.ipynb #80e0086c
-def write_png(img, fn):
-    "Write a uint8 image as PNG atomically (temp file, then rename), so no half-written file is left."
-    fn = Path(fn); fn.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=fn.parent, prefix='.tmp-', suffix='.png'); os.close(fd)
+# %% ../nbs/00a_data.ipynb #da85f34f
+def atomic_write(fn, # Destination file (its folder is created)
+                 write, # Called once with the open temp file: `write(f)`
+                 mode:str='w', # 'w' (text) or 'wb' (bytes)
+                 suffix:str='', # Ending of the temp file's name (for writers that look at it)
+                ) -> Path:
+    "Call `write(f)` on a temp file beside `fn`, then rename it to `fn`; on any error remove the temp file."
+    fn = Path(fn)
     try:
-        Image.fromarray(np.asarray(img)).save(tmp, format='PNG', compress_level=1)
+        fn.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=fn.parent, prefix=f'.tmp-{fn.name}-', suffix=suffix)
+    except OSError as e: raise HPADataError(f'{fn}: cannot write here ({e.strerror or e})') from None
+    try:
+        with os.fdopen(fd, mode) as f: write(f)
         os.replace(tmp, fn)
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
+    return fn
+
+def atomic_write_text(fn, # Destination file
+                      text:str, # Its whole content
+                     ) -> Path:
+    "Write `text` to `fn` atomically (`atomic_write`)."
+    return atomic_write(fn, lambda f: f.write(text))
+
+# %% ../nbs/00a_data.ipynb #80e0086c
+def write_png(img, fn):
+    "Write a uint8 image as PNG atomically (`atomic_write`), so no half-written file is left."
+    atomic_write(fn, lambda f: Image.fromarray(np.asarray(img)).save(f, format='PNG', compress_level=1), mode='wb', suffix='.png')
 
 # %% ../nbs/00a_data.ipynb #edab9fb3
 _TINTS = {'red': (1, 0, 0), 'green': (0, 1, 0), 'blue': (0, 0, 1), 'yellow': (1, 1, 0)}
