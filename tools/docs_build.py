@@ -185,7 +185,16 @@ class TolerantFilter:
         class F(FilterDefaults):
             def base_procs(self):
                 return [exec_show_docs_imports if p is exec_show_docs else p for p in super().base_procs()]
-        return F()(nb)
+        class NoExec(FilterDefaults):
+            def base_procs(self): return [p for p in super().base_procs() if p is not exec_show_docs]
+        import copy
+        orig = copy.deepcopy(nb)
+        try: return F()(nb)
+        except Exception as e:  # one broken notebook must not take the site down: its page loses its API docs only
+            print(f"docs: WARNING: {getattr(nb, 'path_', '')}: nbdev's show_doc step failed ({type(e).__name__}: "
+                  f"{str(e).splitlines()[0] if str(e) else ''}); its page has no API docs", flush=True)
+            NoExec()(orig)
+            nb.cells, nb.metadata = orig.cells, orig.metadata
 
 
 def proc(n_workers=2):
