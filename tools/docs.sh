@@ -5,8 +5,10 @@
 #   smalldocs (pure Python, PyPI), which renders the same Quarto project (_quarto.yml, nbs/nbdev.yml, nbs/sidebar.yml).
 # Both render notebooks *executed* (cells flagged with settings.ini tst_flags skipped, as in nbdev_test), so figures
 # appear even where a notebook is committed without outputs; executions are cached in build/docs/exec.
-# Environment: DOCS_RENDERER=auto|quarto|smalldocs  DOCS_EXEC=all|none  DOCS_NB_TIMEOUT=300 (s per notebook)
-#              DOCS_WORKERS=2.  Look at the result: python -m http.server -d _docs 8000  (then http://127.0.0.1:8000)
+# Environment: DOCS_RENDERER=auto|quarto|smalldocs
+#   DOCS_EXEC=all (run notebooks not cached yet) | fresh (run all) | cached (run none) | none (committed outputs only)
+#   DOCS_EXEC_ONLY="00a_data 03_model" (only these may run)  DOCS_NB_TIMEOUT=300 (s per notebook)  DOCS_WORKERS=2
+# Look at the result: python -m http.server -d _docs 8000, then open http://127.0.0.1:8000
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,15 +1,19 @@
-"""Build the docs site: nbdev's notebook processing, executed figures, and a renderer (Quarto or smalldocs).
+"""Build the docs site: nbdev's notebook processing, executed notebooks for the figures, and a renderer.
 
-Called by tools/docs.sh (`make docs`); run `python tools/docs_build.py --help` for the steps.
+Called by tools/docs.sh (`make docs`); `python tools/docs_build.py --help` lists the steps and options.
 
-1. `prep`:  nbs/nbdev.yml and nbs/sidebar.yml from settings.ini and the notebooks (what `nbdev_docs` does first).
-2. `stage`: copy nbs/ to build/docs/nbs, with each notebook *executed* (cells flagged with settings.ini `tst_flags`
-   or `eval: false` skipped, as in `nbdev_test`), so figures appear even where a notebook is committed without
-   outputs. Executed notebooks are cached in build/docs/exec by a hash of the notebook, the package and settings.ini;
-   a notebook that fails or times out keeps its committed outputs (plus what ran before the failure) and a warning.
-3. `proc`:  nbdev's processors (show_doc API docs, hidden cells, links) on the staged notebooks into _proc/.
-4. `render`: smalldocs renders _proc/ (a Quarto project: _quarto.yml + nbdev.yml + sidebar.yml) into _docs/.
-   With Quarto installed, tools/docs.sh runs `nbdev_docs --path build/docs/nbs` instead of 3-4.
+1. `prep`:   nbs/nbdev.yml (from settings.ini) and nbs/sidebar.yml (notebooks in file-name order), as `nbdev_docs`
+             does first. (`nbdev_proc_nbs` would do 1 and 3, but without Quarto it first tries to install Quarto.)
+2. `stage`:  copy nbs/ to build/docs/nbs with each notebook *executed* like `nbdev_test` runs it (cwd nbs/, cells
+             flagged with settings.ini `tst_flags` or `eval: false` skipped), so figures appear even where a
+             notebook is committed without outputs. Runs are cached in build/docs/exec by a hash of the notebook
+             and settings.ini; a notebook that fails keeps what ran before the failure (errors dropped) and warns;
+             one that times out keeps its committed outputs. --exec all|fresh|cached|none, --only NAMES.
+3. `proc`:   nbdev's processors (show_doc API docs, hidden cells, doc links) on the staged notebooks into _proc/,
+             keeping the executed outputs (see TolerantFilter).
+4. `render`: smalldocs renders a copy of _proc/ (a Quarto project: _quarto.yml + nbdev.yml + sidebar.yml, pages named
+             by nbdev's output-file as Quarto names them) into _docs/.
+`offline` = 1-4. With Quarto, tools/docs.sh runs 1-3 and then `nbdev_docs`, which renders _proc/ with Quarto.
 """
 import argparse, hashlib, json, os, re, shutil, subprocess, sys, time
 from pathlib import Path
@@ -161,10 +165,10 @@ def _run_all(todo, n_workers, timeout, check=False):
 
 
 class TolerantFilter:
-    """nbdev's processors, but exec_show_docs runs only the imports of a cell that mixes imports with other code (nbdev
-    runs the whole cell, again, outside the notebook's working state): the cell keeps the outputs of the executed run,
-    the build stays fast, and a cell that cannot run there does not stop the build. Quarto builds (nbdev_docs) keep
-    nbdev's behaviour."""
+    """nbdev's processors, except: exec_show_docs runs only the imports of a cell that mixes imports with other code
+    (nbdev runs the whole cell again, outside the notebook's state, and stops the build when it fails), so the cell
+    keeps the outputs of the executed run and the build stays fast; and a notebook whose show_doc step still fails
+    loses its API docs, with a warning, instead of stopping the build."""
     def __call__(self, nb):
         import ast
         from nbdev.processors import FilterDefaults, exec_show_docs, _do_eval, _show_docs
