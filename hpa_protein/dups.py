@@ -10,7 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np, pandas as pd
 from PIL import Image
 from fastcore.script import call_parse
-from .data import CHANNELS, HPADataError, hpa_path, read_channel, parse_target, progress
+from .data import CHANNELS, HPADataError, hpa_path, read_channel, parse_target, progress, atomic_write
 
 # %% auto #0
 __all__ = ['HASHES', 'phash', 'dhash', 'hash_image', 'popcount', 'hamming', 'close_pairs', 'close_pairs_brute', 'group_hashes',
@@ -223,8 +223,7 @@ def dups_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle inp
     "Find near-duplicate images across sets; write OUT/dups.csv (Id,set,group,hash)."
     try: df = find_dups(path, sets, channel, max_dist, method, n_workers=n_workers)
     except HPADataError as e: print(f'error: {e}', file=sys.stderr); sys.exit(1)
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    tmp = out/'.dups.csv.tmp'; df.to_csv(tmp, index=False); os.replace(tmp, out/'dups.csv')
+    out = Path(out); atomic_write(out/'dups.csv', lambda f: df.to_csv(f, index=False), suffix='.csv')
     g = dup_groups(df)
     kinds = g.groupby('group').set.agg(lambda s: '+'.join(sorted(set(s)))).value_counts()
     print(f'{len(df)} images, {g.group.nunique()} duplicate group(s) holding {len(g)} images; wrote {out/"dups.csv"}')

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
 from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, img_file, read_labels, to_multihot,
-                              read_channel, read_sample, show_sample)
+                              read_channel, read_sample, show_sample, atomic_write)
 
 # %% auto #0
 __all__ = ['label_names', 'label_counts', 'plot_label_freq', 'labels_per_image', 'plot_labels_per_image', 'cooccurrence',
@@ -160,12 +160,8 @@ def plot_channel_hists(h, # `(4, 256)` counts from `channel_hists`
 def save_fig(fig, fn, dpi:int=80) -> Path:
     "Save a matplotlib figure as PNG atomically and close it."
     import matplotlib.pyplot as plt
-    fn = Path(fn); fn.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=fn.parent, prefix=f'.{fn.stem}.', suffix='.png'); os.close(fd)
-    try: fig.savefig(tmp, dpi=dpi, bbox_inches='tight'); os.replace(tmp, fn)
-    except BaseException: Path(tmp).unlink(missing_ok=True); raise
+    try: return atomic_write(fn, lambda f: fig.savefig(f, format='png', dpi=dpi, bbox_inches='tight'), mode='wb', suffix='.png')
     finally: plt.close(fig)
-    return fn
 
 def eda_figures(path=None, # Dataset folder (default: `hpa_path()`)
                 out='outputs', # Folder for the figures

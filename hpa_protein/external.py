@@ -12,7 +12,7 @@ import numpy as np, pandas as pd
 from PIL import Image
 from fastcore.script import call_parse
 from .data import (CHANNELS, HPADataError, hpa_path, img_file, read_labels, write_png, check_png,
-                              progress, _fmt_problems)
+                              progress, _fmt_problems, atomic_write)
 
 # %% auto #0
 __all__ = ['V18_URL', 'read_v18', 'merge_labels', 'import_v18', 'v18_url', 'download_v18', 'import_v18_cli']
@@ -77,9 +77,7 @@ def _pmap(fn, args, n_workers, desc, show):
 
 def _write_csv(df, fn):
     "Write a CSV atomically."
-    fd, tmp = tempfile.mkstemp(dir=Path(fn).parent, prefix='.tmp-', suffix='.csv'); os.close(fd)
-    try: df.to_csv(tmp, index=False); os.replace(tmp, fn)
-    except BaseException: Path(tmp).unlink(missing_ok=True); raise
+    atomic_write(fn, lambda f: df.to_csv(f, index=False), suffix='.csv')
 
 def _link_kaggle(path, dest, ids, show=True):
     "Symlink the Kaggle train PNGs and test folder into `dest`, copy its other CSVs."
@@ -159,11 +157,7 @@ def _fetch(args):
             with Image.open(BytesIO(data)) as im:
                 if im.format != 'JPEG': raise OSError(f'not a JPEG ({im.format})')
                 im.load()
-            fd, tmp = tempfile.mkstemp(dir=fn.parent, prefix='.tmp-', suffix='.jpg')
-            try:
-                with os.fdopen(fd, 'wb') as f: f.write(data)
-                os.replace(tmp, fn)
-            except BaseException: Path(tmp).unlink(missing_ok=True); raise
+            atomic_write(fn, lambda f: f.write(data), mode='wb', suffix='.jpg')
             return ''
         except Exception as e:
             err = 'not an image (an error page?)' if 'cannot identify image' in str(e) else f'{type(e).__name__}: {e}'

@@ -10,9 +10,9 @@ import numpy as np, pandas as pd
 import torch
 from fastcore.script import call_parse
 from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, img_file, read_labels,
-                              read_sample, parse_target, to_multihot, from_multihot, progress)
+                              read_sample, parse_target, to_multihot, from_multihot, progress, atomic_write)
 from .thresholds import (check_probs, check_thresholds, apply_thresholds, f1_per_class, load_thresholds,
-                                    _atomic_write, _load_npz)
+                                    _load_npz)
 
 # %% auto #0
 __all__ = ['dihedral', 'predict_probs', 'read_ids', 'check_test_images', 'TestImages', 'test_loader', 'save_probs', 'load_probs',
@@ -109,7 +109,7 @@ def save_probs(ids, probs, fn) -> Path:
     probs = check_probs(probs)
     ids = np.asarray(ids, dtype=str)
     if len(ids) != len(probs): raise HPADataError(f'{fn}: {len(ids)} ids for {len(probs)} rows of probs')
-    return _atomic_write(fn, lambda f: np.savez(f, ids=ids, probs=probs.astype(np.float32)), mode='wb', suffix='.npz')
+    return atomic_write(fn, lambda f: np.savez(f, ids=ids, probs=probs.astype(np.float32)), mode='wb', suffix='.npz')
 
 def load_probs(fn) -> tuple:
     "`(ids, probs)` from a file written by `save_probs` (or `valid_preds.npz`), checked."
@@ -212,7 +212,7 @@ def write_submission(ids, # Image Ids, one per row of `preds`
     if extra: raise HPADataError(f'{sample_csv}: {len(extra)} predicted Id(s) are not in the sample: {_few(extra)}')
     df = pd.DataFrame({'Id': want, 'Predicted': [labels[i] for i in want]})
     check_submission(df, pd.DataFrame({'Id': want}))
-    _atomic_write(fn, lambda f: df.to_csv(f, index=False), suffix='.csv')
+    atomic_write(fn, lambda f: df.to_csv(f, index=False), suffix='.csv')
     return df
 
 # %% ../nbs/05_predict.ipynb #64eaf5e2

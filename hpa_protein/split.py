@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
 from .data import (LABELS, N_CLASSES, HPADataError, hpa_path, read_labels, to_multihot,
-                              parse_target)
+                              parse_target, atomic_write_text)   # atomic_write_text: also importable from here, as before
 
 # %% auto #0
 __all__ = ['label_combos', 'iterative_stratification', 'read_groups', 'split', 'split_report', 'split_quality',
-           'plot_split_report', 'kfold', 'atomic_write_text', 'save_split', 'load_split', 'split_cli']
+           'plot_split_report', 'kfold', 'save_split', 'load_split', 'split_cli']
 
 # %% ../nbs/01_split.ipynb #f9df504f
 def _labels(df, n_folds:int) -> np.ndarray:
@@ -193,16 +193,6 @@ def kfold(df:pd.DataFrame, # `Id,Target` table
     return res
 
 # %% ../nbs/01_split.ipynb #f63ed6ea
-def atomic_write_text(fn, text:str):
-    "Write `text` to `fn` atomically (temp file in the same folder, then rename)."
-    fn = Path(fn); fn.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=fn.parent, prefix=f'.{fn.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w') as f: f.write(text)
-        os.replace(tmp, fn)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-
 def save_split(df:pd.DataFrame, # A table from `split` or `kfold`
                fn, # Destination CSV, e.g. `out/split.csv`
               ) -> Path:

@@ -9,8 +9,8 @@ from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
-from .data import (CHANNELS, HPADataError, hpa_path, img_file, read_channel, progress, cv2)
-from .split import load_split, atomic_write_text
+from .data import (CHANNELS, HPADataError, hpa_path, img_file, read_channel, progress, cv2, atomic_write_text)
+from .split import load_split
 
 # %% auto #0
 __all__ = ['HPA_STATS', 'img_sums', 'stats_files', 'channel_stats', 'save_stats', 'load_stats', 'stats_cli']

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
 from .data import (LABELS, N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS_PER_IMAGE, HPADataError,
-                              hpa_path, img_file, read_labels, to_multihot, read_sample, composite)
+                              hpa_path, img_file, read_labels, to_multihot, read_sample, composite, atomic_write)
 
 # %% auto #0
 __all__ = ['check_probs', 'check_thresholds', 'apply_thresholds', 'f1_per_class', 'macro_f1_np', 'sim_labels', 'sim_preds',
@@ -212,24 +212,10 @@ def compare_rules(probs, y, # Validation probabilities and labels
     return pd.DataFrame({'macro F1': df.mean(), 'sd': df.std(), 'vs f1': d.mean(), 'vs f1 sd': d.std()}).round(4)
 
 # %% ../nbs/04_thresholds.ipynb #513ee5c0
-def _atomic_write(fn, write, mode='w', suffix=''):
-    "Call `write(f)` on a temp file next to `fn`, then rename it to `fn`; `HPADataError` if `fn` can't be written."
-    fn = Path(fn)
-    try:
-        fn.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=fn.parent, prefix=f'.tmp-{fn.name}-', suffix=suffix)
-    except OSError as e: raise HPADataError(f'{fn}: cannot write here ({e.strerror or e})') from None
-    try:
-        with os.fdopen(fd, mode) as f: write(f)
-        os.replace(tmp, fn)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-    return fn
-
 def save_thresholds(th, fn) -> Path:
     "Write 28 thresholds to `fn` as JSON keyed by label name (atomic)."
     t = check_thresholds(th)
-    return _atomic_write(fn, lambda f: json.dump(dict(zip(LABELS, map(float, t))), f, indent=1))
+    return atomic_write(fn, lambda f: json.dump(dict(zip(LABELS, map(float, t))), f, indent=1))
 
 def load_thresholds(fn) -> np.ndarray:
     "28 thresholds in label order from a JSON file written by `save_thresholds`."
@@ -358,7 +344,7 @@ def load_valid_preds(fn) -> tuple:
 
 def _save_fig(fig, fn):
     import matplotlib.pyplot as plt
-    _atomic_write(fn, lambda f: fig.savefig(f, format='png', dpi=90, bbox_inches='tight'), mode='wb', suffix='.png')
+    atomic_write(fn, lambda f: fig.savefig(f, format='png', dpi=90, bbox_inches='tight'), mode='wb', suffix='.png')
     plt.close(fig)
 
 def _image_folder(path, ids):
@@ -382,8 +368,8 @@ def tune_thresholds(out, # Folder with valid_preds.npz; thresholds.json and figu
     save_thresholds(th, out/'thresholds.json')
     pred = apply_thresholds(probs, th)
     rep = class_report(y, pred)
-    _atomic_write(out/'class_report.csv', lambda f: rep.to_csv(f, index=False))
-    _atomic_write(out/'confusions.csv', lambda f: confusion_pairs(y, pred, n=20).to_csv(f, index=False))
+    atomic_write(out/'class_report.csv', lambda f: rep.to_csv(f, index=False))
+    atomic_write(out/'confusions.csv', lambda f: confusion_pairs(y, pred, n=20).to_csv(f, index=False))
     if figures:
         import matplotlib; matplotlib.use('Agg', force=False)
         _save_fig(plot_f1_curves(probs, y, th), out/'figures'/'f1_curves.png')
