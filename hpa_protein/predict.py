@@ -13,11 +13,12 @@ from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, img_file
                               read_sample, parse_target, to_multihot, from_multihot, progress, atomic_write)
 from .thresholds import (check_probs, check_thresholds, apply_thresholds, f1_per_class, load_thresholds,
                                     _load_npz)
+from .dups import dup_labels
 
 # %% auto #0
 __all__ = ['dihedral', 'predict_probs', 'read_ids', 'check_test_images', 'TestImages', 'test_loader', 'save_probs', 'load_probs',
-           'ensemble', 'check_submission', 'write_submission', 'score_submission', 'make_test_dl', 'predict_test',
-           'predict_cli']
+           'ensemble', 'check_submission', 'write_submission', 'score_submission', 'read_dups', 'dup_overrides',
+           'make_test_dl', 'predict_test', 'predict_cli']
 
 # %% ../nbs/05_predict.ipynb #ef4f45a6
 def dihedral(x, k:int):
@@ -232,6 +233,26 @@ def score_submission(sub_csv, # A submission file `Id,Predicted`
     f1 = f1_per_class(to_multihot(truth.set_index('Id').loc[sub.Id, 'Target']), pred)
     return float(f1.mean()), pd.Series(f1, index=LABELS, name='f1')
 
+# %% ../nbs/05_predict.ipynb #ba63aab5
+def read_dups(fn) -> pd.DataFrame:
+    "The table of `hpa_dups` (`Id,set,group[,hash]`) from `fn`, checked."
+    fn = Path(fn)
+    if not fn.is_file(): raise HPADataError(f'{fn}: file not found (expected the CSV of hpa_dups: Id,set,group,hash)')
+    df = pd.read_csv(fn, dtype={'Id': str, 'set': str, 'hash': str}, keep_default_na=False)
+    miss = [c for c in ('Id', 'set', 'group') if c not in df.columns]
+    if miss: raise HPADataError(f'{fn}: missing column(s) {miss}; found {list(df.columns)} (expected the CSV of hpa_dups)')
+    return df
+
+def dup_overrides(ids, # The test Ids
+                  dups, # `hpa_dups`' CSV or table (`Id,set,group`)
+                  train, # Labels of the training images: a dataset folder, its `train.csv`, or an `Id,Target` table
+                 ) -> pd.DataFrame:
+    "`dup_labels` for the Ids in `ids`: `Id, Target` (union of the labels of its training duplicates), `matches`, `agree`."
+    if not isinstance(dups, pd.DataFrame): dups = read_dups(dups)
+    if not isinstance(train, pd.DataFrame): train = read_labels(train)
+    d = dup_labels(dups, train)
+    return d[d.Id.isin(set(map(str, ids)))].reset_index(drop=True)
+
 # %% ../nbs/05_predict.ipynb #d44fbbfb
 def _out_stats(out):
     "The channel statistics in `out/stats.json` (from `hpa_stats`), or None."
@@ -264,6 +285,7 @@ def predict_test(out='outputs', # Folder with export.pkl (and thresholds.json); 
                  size:int=None, # Image size, if the learner does not carry it
                  learn=None, # Use this Learner instead of loading OUT/export.pkl
                  show:bool=True, # Progress bar
+                 dups=None, # Off by default. `hpa_dups`' CSV (e.g. OUT/dups.csv): test images that duplicate labelled train images take their labels
                 ) -> pd.DataFrame:
     "Predict the test set with TTA; write OUT/test_probs.npz and a checked OUT/submission.csv; return the submission."
     out, path = Path(out), hpa_path(path)
@@ -272,6 +294,7 @@ def predict_test(out='outputs', # Folder with export.pkl (and thresholds.json); 
     check_test_images(path/'test', ids)
     _tta_ks(tta)
     _check_writable(out)
+    over = None if dups is None else dup_overrides(ids, dups, path)   # checked before the model runs
     th_fn = Path(thresholds) if thresholds else out/'thresholds.json'
     th = load_thresholds(th_fn) if (thresholds or th_fn.exists()) else None
     if th is None: print(f'no {th_fn}: using 0.5 for every class (run hpa_thresholds first)')
@@ -283,7 +306,13 @@ def predict_test(out='outputs', # Folder with export.pkl (and thresholds.json); 
     dl = make_test_dl(learn, path, ids, bs, size, _out_stats(out), show=show)
     probs = predict_probs(learn, dl, tta, how, show=show)
     save_probs(ids, probs, out/'test_probs.npz')
-    return write_submission(ids, probs, sample_csv, out/'submission.csv', th, fill_empty)
+    if over is None: return write_submission(ids, probs, sample_csv, out/'submission.csv', th, fill_empty)
+    preds = dict(zip(ids, _pred_strings(probs, th, fill_empty)))
+    atomic_write(out/'dup_labels.csv', lambda f: over.assign(model=over.Id.map(preds)).to_csv(f, index=False), suffix='.csv')
+    preds.update(zip(over.Id, over.Target))
+    print(f'{len(over)} test image(s) take the labels of their labelled duplicates ({(~over.agree).sum()} whose copies '
+          f'disagree: union of their labels); listed in {out/"dup_labels.csv"}')
+    return write_submission(ids, [preds[i] for i in ids], sample_csv, out/'submission.csv')
 
 @call_parse
 def predict_cli(out:str='outputs', # Folder with export.pkl (from hpa_train); results go here
@@ -294,10 +323,11 @@ def predict_cli(out:str='outputs', # Folder with export.pkl (from hpa_train); re
                 fill_empty:bool=False, # Never leave a row empty (take the most probable label)
                 bs:int=16, # Batch size
                 size:int=None, # Image size, if the exported learner does not carry it
+                dups:str=None, # Off by default. hpa_dups' CSV (e.g. OUT/dups.csv): test images that duplicate labelled train images take their labels
                ):
     "Predict the test images with TTA; write OUT/test_probs.npz and OUT/submission.csv."
     path = hpa_path(path)
-    sub = predict_test(out, path, tta, how, thresholds, fill_empty, bs, size)
+    sub = predict_test(out, path, tta, how, thresholds, fill_empty, bs, size, dups=dups)
     n_lab = sub.Predicted.str.split().str.len()
     print(f'wrote {Path(out)/"submission.csv"}: {len(sub)} images, {n_lab.mean():.2f} labels per image, '
           f'{(n_lab == 0).sum()} empty')
