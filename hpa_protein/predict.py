@@ -11,7 +11,7 @@ import torch
 from fastcore.script import call_parse
 from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, img_file, read_labels,
                               read_sample, parse_target, to_multihot, from_multihot, progress, atomic_write)
-from .thresholds import (check_probs, check_thresholds, apply_thresholds, f1_per_class, load_thresholds,
+from .thresholds import (check_probs, check_thresholds, apply_thresholds, f1_scores, load_thresholds,
                                     _load_npz)
 from .dups import dup_labels
 
@@ -230,7 +230,7 @@ def score_submission(sub_csv, # A submission file `Id,Predicted`
         if miss or extra: raise HPADataError(f'{sub_csv}: Ids differ from {labels_csv}: {len(miss)} missing ({_few(miss)}), {len(extra)} extra ({_few(extra)})')
     check_submission(sub, sub[['Id']] if 'Id' in sub.columns else truth[['Id']])
     pred = to_multihot([[int(t) for t in s.split()] for s in sub.Predicted])
-    f1 = f1_per_class(to_multihot(truth.set_index('Id').loc[sub.Id, 'Target']), pred)
+    f1 = f1_scores(to_multihot(truth.set_index('Id').loc[sub.Id, 'Target']), pred)
     return float(f1.mean()), pd.Series(f1, index=LABELS, name='f1')
 
 # %% ../nbs/05_predict.ipynb #ba63aab5

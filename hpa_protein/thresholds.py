@@ -12,7 +12,7 @@ from .data import (LABELS, N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS
                               hpa_path, img_file, read_labels, to_multihot, read_sample, composite, atomic_write)
 
 # %% auto #0
-__all__ = ['check_probs', 'check_thresholds', 'apply_thresholds', 'f1_per_class', 'macro_f1_np', 'sim_labels', 'sim_preds',
+__all__ = ['check_probs', 'check_thresholds', 'apply_thresholds', 'f1_scores', 'macro_f1_np', 'sim_labels', 'sim_preds',
            'f1_cuts', 'global_threshold', 'best_thresholds', 'label_fractions', 'fraction_thresholds', 'compare_rules',
            'save_thresholds', 'load_thresholds', 'plot_f1_curves', 'class_report', 'plot_class_report',
            'confident_mistakes', 'show_mistakes', 'confusion_pairs', 'load_valid_preds', 'tune_thresholds',
@@ -63,7 +63,7 @@ def apply_thresholds(probs, # `(N, 28)` probabilities
         pred[np.flatnonzero(empty), p[empty].argmax(1)] = True
     return pred
 
-def f1_per_class(y, pred) -> np.ndarray:
+def f1_scores(y, pred) -> np.ndarray:
     "F1 of each column of the 0/1 arrays `y` (truth) and `pred`; 0 where a class has no true and no predicted positives."
     y, pred = np.asarray(y).astype(bool), np.asarray(pred).astype(bool)
     tp = (y & pred).sum(0)
@@ -72,7 +72,10 @@ def f1_per_class(y, pred) -> np.ndarray:
 
 def macro_f1_np(y, probs, th=0.5, fill_empty:bool=False) -> float:
     "Macro F1 of `probs` thresholded at `th` against `y`."
-    return float(f1_per_class(y, apply_thresholds(probs, th, fill_empty)).mean())
+    return float(f1_scores(y, apply_thresholds(probs, th, fill_empty)).mean())
+
+# %% ../nbs/04_thresholds.ipynb #67ae5ed8
+f1_per_class = f1_scores   # the old name (deprecated: `hpa_protein.model.f1_per_class` takes other arguments)
 
 # %% ../nbs/04_thresholds.ipynb #5fadb16d
 def sim_labels(n:int, seed:int=0, counts=OFFICIAL_COUNTS) -> np.ndarray:
@@ -245,7 +248,7 @@ def plot_f1_curves(probs, y, th=None, ncols:int=7, figsize=None,
         keep = np.unique(np.r_[np.linspace(0, len(t) - 1, min(len(t), max_pts)).astype(int), f.argmax()])
         ax.plot(t[keep], f[keep], lw=1)
         ax.axvline(.5, c='grey', lw=.6, ls=':'); ax.axvline(th[c], c='r', lw=.8)
-        f = f1_per_class(y[:, [c]], probs[:, [c]] > th[c])[0]
+        f = f1_scores(y[:, [c]], probs[:, [c]] > th[c])[0]
         ax.set_title(f'{c} {LABELS[c][:18]} (n={int(y[:, c].sum())}, F1 {f:.2f})', fontsize=7)
         ax.tick_params(labelsize=6)
     ax0 = axs.flat[0]; ax0.set_xlim(0, 1); ax0.set_ylim(0, 1.02)
@@ -260,7 +263,7 @@ def class_report(y, pred) -> pd.DataFrame:
     prec = np.where(npred > 0, tp / np.maximum(npred, 1), 0.)
     rec = np.where(sup > 0, tp / np.maximum(sup, 1), 0.)
     return pd.DataFrame({'label': LABELS, 'support': sup, 'predicted': npred, 'tp': tp,
-                         'precision': prec, 'recall': rec, 'f1': f1_per_class(y, pred)})
+                         'precision': prec, 'recall': rec, 'f1': f1_scores(y, pred)})
 
 def plot_class_report(rep, ax=None, figsize=(10, 3.2)):
     "Bars of precision, recall and F1 per class, sorted by F1, support in the tick labels."
