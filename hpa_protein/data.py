@@ -16,7 +16,7 @@ from fastcore.basics import ifnone
 __all__ = ['LABELS', 'N_CLASSES', 'CHANNELS', 'OFFICIAL_COUNTS', 'OFFICIAL_LABELS_PER_IMAGE', 'KAGGLE_INPUT', 'hpa_home',
            'hpa_path', 'img_file', 'HPADataError', 'parse_target', 'read_labels', 'to_multihot', 'from_multihot',
            'read_channel', 'read_sample', 'atomic_write', 'atomic_write_text', 'write_png', 'composite', 'show_sample',
-           'progress', 'check_png', 'validate', 'validate_cli']
+           'progress', 'pmap', 'check_png', 'validate', 'validate_cli']
 
 # %% ../nbs/00a_data.ipynb #493482b0
 LABELS = ['Nucleoplasm', 'Nuclear membrane', 'Nucleoli', 'Nucleoli fibrillar center', 'Nuclear speckles',
@@ -232,6 +232,23 @@ def progress(it, total:int=None, desc:str='', every:float=0.1, show:bool=True):
             nxt = i; el = time.time() - t0
             print(f'{desc or "progress"}: {i}/{total} ({i/total:.0%}) {el:.1f}s, {i/max(el,1e-9):.1f}/s', flush=True)
 
+# %% ../nbs/00a_data.ipynb #b0376ef5
+def pmap(fn, # A top-level (picklable) function of one argument
+         args, # Its arguments
+         n_workers:int=None, # Processes (default: all cores); 1: in this process
+         desc:str='', # Progress label
+         show:bool=True, # Show progress
+         chunksize:int=1, # Arguments sent to a worker at a time
+         min_items:int=2, # Fewer arguments than this run in this process
+        ):
+    "`map(fn, args)` over processes, in order, with `progress`; the pool stops on any error."
+    args = list(args)
+    n_workers = min(n_workers or os.cpu_count() or 1, max(len(args), 1))
+    if n_workers <= 1 or len(args) < min_items: yield from progress(map(fn, args), len(args), desc, show=show); return
+    ex = ProcessPoolExecutor(n_workers)
+    try: yield from progress(ex.map(fn, args, chunksize=chunksize), len(args), desc, show=show)
+    finally: ex.shutdown(wait=True, cancel_futures=True)
+
 # %% ../nbs/00a_data.ipynb #0a384a35
 def check_png(fn, size:int=None) -> str:
     "Why `fn` is not a usable 8-bit grayscale PNG of `size`×`size`, or '' when it is."
@@ -263,12 +280,8 @@ def validate(path=None, # The dataset folder (default: `hpa_path()`)
     except HPADataError as e: return [str(e)]
     folder = path/split
     if not folder.is_dir(): return [f'{folder}: folder not found']
-    n_workers = n_workers or os.cpu_count() or 1
     args = [(folder, id, size) for id in df.Id]
-    if n_workers > 1 and len(args) > 32:
-        with ProcessPoolExecutor(n_workers) as ex:
-            res = list(progress(ex.map(_check_id, args, chunksize=16), len(args), f'validate {split}', show=show))
-    else: res = list(progress(map(_check_id, args), len(args), f'validate {split}', show=show))
+    res = list(pmap(_check_id, args, n_workers, f'validate {split}', show, chunksize=16, min_items=33))
     return [p for r in res for p in r]
 
 def _read_ids(fn):

@@ -10,7 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np, pandas as pd
 from PIL import Image
 from fastcore.script import call_parse
-from .data import CHANNELS, HPADataError, hpa_path, read_channel, parse_target, progress, atomic_write
+from .data import CHANNELS, HPADataError, hpa_path, read_channel, parse_target, progress, atomic_write, pmap
 
 # %% auto #0
 __all__ = ['HASHES', 'phash', 'dhash', 'hash_image', 'popcount', 'hamming', 'close_pairs', 'close_pairs_brute', 'group_hashes',
@@ -133,10 +133,6 @@ def _hash_file(args):
     h, flat = hash_image(read_channel(fn), method, min_std)
     return int(h), flat
 
-def _pmap(fn, args, n_workers, desc, show):
-    if n_workers <= 1 or len(args) < 64: yield from progress(map(fn, args), len(args), desc, show=show); return
-    with ProcessPoolExecutor(n_workers) as ex: yield from progress(ex.map(fn, args, chunksize=32), len(args), desc, show=show)
-
 def hash_files(fns, # PNG files
                method:str='phash', # 'phash' or 'dhash'
                min_std:float=1.0, # Flatter images are marked flat
@@ -145,7 +141,7 @@ def hash_files(fns, # PNG files
               ) -> tuple:
     "`(hashes, flat)` arrays for image files, hashed in parallel."
     args = [(Path(f), method, min_std) for f in fns]
-    res = list(_pmap(_hash_file, args, n_workers or os.cpu_count() or 1, 'hash', show))
+    res = list(pmap(_hash_file, args, n_workers, 'hash', show, chunksize=32, min_items=64))
     return np.array([r[0] for r in res], np.uint64).reshape(-1), np.array([r[1] for r in res], bool).reshape(-1)
 
 def _set_files(path, s, channel):

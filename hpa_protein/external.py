@@ -12,7 +12,7 @@ import numpy as np, pandas as pd
 from PIL import Image
 from fastcore.script import call_parse
 from .data import (CHANNELS, HPADataError, hpa_path, img_file, read_labels, write_png, check_png,
-                              progress, _fmt_problems, atomic_write)
+                              progress, _fmt_problems, atomic_write, pmap)
 
 # %% auto #0
 __all__ = ['V18_URL', 'read_v18', 'merge_labels', 'import_v18', 'v18_url', 'download_v18', 'import_v18_cli']
@@ -68,13 +68,6 @@ def _import_one(args):
     for c, img in imgs.items(): write_png(img, img_file(out, id, c))
     return id, 'written', []
 
-def _pmap(fn, args, n_workers, desc, show):
-    "`map(fn, args)` over processes (in order), with progress."
-    if n_workers <= 1 or len(args) < 2: yield from progress(map(fn, args), len(args), desc, show=show); return
-    ex = ProcessPoolExecutor(n_workers)
-    try: yield from progress(ex.map(fn, args, chunksize=4), len(args), desc, show=show)
-    finally: ex.shutdown(wait=True, cancel_futures=True)
-
 def _write_csv(df, fn):
     "Write a CSV atomically."
     atomic_write(fn, lambda f: df.to_csv(f, index=False), suffix='.csv')
@@ -115,7 +108,7 @@ def import_v18(src, # Folder of HPAv18 JPEGs, `{Id}_{color}.jpg`
     args = [(src, dest/'train', id, size) for id in v18.Id]
     n_workers = n_workers or os.cpu_count() or 1
     counts, bad = {'skipped': 0, 'written': 0, 'bad': 0}, []
-    with contextlib.closing(_pmap(_import_one, args, n_workers, 'import HPAv18', show)) as res:   # stops the pool on error
+    with contextlib.closing(pmap(_import_one, args, n_workers, 'import HPAv18', show, chunksize=4)) as res:   # stops the pool on error
         for id, status, probs in res:
             counts[status] += 1
             if not probs: continue

@@ -9,7 +9,8 @@ from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
-from .data import (CHANNELS, HPADataError, hpa_path, img_file, read_channel, progress, cv2, atomic_write_text)
+from .data import (CHANNELS, HPADataError, hpa_path, img_file, read_channel, progress, cv2, atomic_write_text,
+                              pmap)
 from .split import load_split
 
 # %% auto #0
@@ -102,12 +103,7 @@ def channel_stats(path=None, # Dataset folder (default: `hpa_path()`)
     n_workers = n_workers or os.cpu_count() or 1
     cs = max(4, min(64, n_files // (n_workers * 8) or 1))
     tasks = [(c, list(map(str, fs[i:i+cs])), size, skip_bad) for c, fs in files.items() for i in range(0, len(fs), cs)]
-    if n_workers > 1 and len(tasks) > 1:
-        ex = ProcessPoolExecutor(min(n_workers, len(tasks)))
-        try: parts = list(progress(ex.map(_sums_task, tasks), len(tasks), 'stats', show=show))
-        except BaseException: ex.shutdown(wait=False, cancel_futures=True); raise
-        ex.shutdown()
-    else: parts = list(progress(map(_sums_task, tasks), len(tasks), 'stats', show=show))
+    parts = list(pmap(_sums_task, tasks, n_workers, 'stats', show))
     mean, std, n_ok, bad = _combine(parts, channels)
     ids_used = {Path(f).name[:-4].rsplit('_', 1)[0] for fs in files.values() for f in fs}
     return dict(mean=mean, std=std, n=len(ids_used), channels=list(channels), n_files=n_ok, size=size,

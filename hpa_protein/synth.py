@@ -11,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
 from .data import (LABELS, N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS_PER_IMAGE, hpa_home,
-                              img_file, progress)
+                              img_file, progress, pmap)
 try:
     import cv2
     cv2.setNumThreads(1)
@@ -719,11 +719,7 @@ def make_synth(dest, # Folder to create, in the Kaggle layout
         jobs = [(tmp/('train' if i < n_train else 'test'), ids[i], sets[i], size,
                  [seed, int(i >= n_train), i if i < n_train else i - n_train]) for i in range(n_all)]
         n_workers = min(n_workers or os.cpu_count() or 1, max(n_all, 1))
-        if n_workers > 1 and n_all > 4:
-            with ProcessPoolExecutor(n_workers) as ex:
-                for _ in progress(ex.map(_write_sample, jobs, chunksize=2), n_all, 'synth', show=show): pass
-        else:
-            for _ in progress(map(_write_sample, jobs), n_all, 'synth', show=show): pass
+        for _ in pmap(_write_sample, jobs, n_workers, 'synth', show, chunksize=2, min_items=5): pass
         pd.DataFrame({'Id': ids[:n_train], 'Target': _targets(sets[:n_train])}).to_csv(tmp/'train.csv', index=False)
         pd.DataFrame({'Id': ids[n_train:], 'Predicted': '0'}).to_csv(tmp/'sample_submission.csv', index=False)
         pd.DataFrame({'Id': ids[n_train:], 'Target': _targets(sets[n_train:])}).to_csv(tmp/'test_labels.csv', index=False)
