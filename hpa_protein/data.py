@@ -14,9 +14,9 @@ from fastcore.basics import ifnone
 
 # %% auto #0
 __all__ = ['LABELS', 'N_CLASSES', 'CHANNELS', 'OFFICIAL_COUNTS', 'OFFICIAL_LABELS_PER_IMAGE', 'KAGGLE_INPUT', 'hpa_home',
-           'hpa_path', 'img_file', 'HPADataError', 'parse_target', 'read_labels', 'to_multihot', 'from_multihot',
-           'read_channel', 'read_sample', 'atomic_write', 'atomic_write_text', 'write_png', 'composite', 'show_sample',
-           'progress', 'pmap', 'check_png', 'validate', 'validate_cli']
+           'hpa_path', 'img_file', 'HPADataError', 'parse_target', 'read_labels', 'read_ids', 'to_multihot',
+           'from_multihot', 'read_channel', 'read_sample', 'atomic_write', 'atomic_write_text', 'write_png',
+           'composite', 'show_sample', 'progress', 'pmap', 'check_png', 'validate', 'validate_cli']
 
 # %% ../nbs/00a_data.ipynb #493482b0
 LABELS = ['Nucleoplasm', 'Nuclear membrane', 'Nucleoli', 'Nucleoli fibrillar center', 'Nuclear speckles',
@@ -99,6 +99,17 @@ def read_labels(path=None, # A dataset folder (reads its `train.csv`) or a CSV f
     df = df[['Id', col]].copy()
     df[col] = [' '.join(map(str, t)) for t in targets]
     return df
+
+# %% ../nbs/00a_data.ipynb #ca18e309
+def read_ids(fn) -> list:
+    "The Ids of a CSV with an `Id` column (e.g. `sample_submission.csv`), checked (file, column, duplicates)."
+    fn = Path(fn)
+    if not fn.is_file(): raise HPADataError(f'{fn}: file not found (expected a CSV with column Id, like sample_submission.csv)')
+    df = pd.read_csv(fn, dtype=str, keep_default_na=False)
+    if 'Id' not in df.columns: raise HPADataError(f'{fn}: missing column Id; found {list(df.columns)}')
+    dups = df['Id'][df['Id'].duplicated()]
+    if len(dups): raise HPADataError(_fmt_problems(fn, [f'line {i+2}: duplicate Id {d!r}' for i, d in dups.items()]))
+    return df['Id'].tolist()
 
 # %% ../nbs/00a_data.ipynb #eef07c70
 def to_multihot(targets) -> np.ndarray:
@@ -276,21 +287,14 @@ def validate(path=None, # The dataset folder (default: `hpa_path()`)
     "Every problem with `split` of the dataset at `path`, as lines naming the Id and file; [] when all is well."
     path = hpa_path(path)
     csv = path/('train.csv' if split == 'train' else 'sample_submission.csv')
-    try: df = read_labels(csv) if split == 'train' else _read_ids(csv)
+    try: ids = read_labels(csv).Id.tolist() if split == 'train' else read_ids(csv)
     except HPADataError as e: return [str(e)]
     folder = path/split
     if not folder.is_dir(): return [f'{folder}: folder not found']
-    args = [(folder, id, size) for id in df.Id]
+    args = [(folder, id, size) for id in ids]
     res = list(pmap(_check_id, args, n_workers, f'validate {split}', show, chunksize=16, min_items=33))
     return [p for r in res for p in r]
 
-def _read_ids(fn):
-    if not fn.exists(): raise HPADataError(f'{fn}: file not found (expected a CSV with column Id)')
-    df = pd.read_csv(fn, dtype=str, keep_default_na=False)
-    if 'Id' not in df.columns: raise HPADataError(f'{fn}: missing column Id; found {list(df.columns)}')
-    dups = df['Id'][df['Id'].duplicated()]
-    if len(dups): raise HPADataError(_fmt_problems(fn, [f'line {i+2}: duplicate Id {d!r}' for i, d in dups.items()]))
-    return df
 
 # %% ../nbs/00a_data.ipynb #64610558
 @call_parse

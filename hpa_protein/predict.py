@@ -10,15 +10,16 @@ import numpy as np, pandas as pd
 import torch
 from fastcore.script import call_parse
 from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, img_file, read_labels,
-                              read_sample, parse_target, to_multihot, from_multihot, progress, atomic_write)
+                              read_sample, parse_target, to_multihot, from_multihot, progress, atomic_write,
+                              read_ids)   # read_ids: also importable from here, as before
 from .thresholds import (check_probs, check_thresholds, apply_thresholds, f1_scores, load_thresholds,
                                     _load_npz)
 from .dups import dup_labels
 
 # %% auto #0
-__all__ = ['dihedral', 'predict_probs', 'read_ids', 'check_test_images', 'TestImages', 'test_loader', 'save_probs', 'load_probs',
-           'ensemble', 'check_submission', 'write_submission', 'score_submission', 'read_dups', 'dup_overrides',
-           'make_test_dl', 'predict_test', 'predict_cli']
+__all__ = ['dihedral', 'predict_probs', 'check_test_images', 'TestImages', 'test_loader', 'save_probs', 'load_probs', 'ensemble',
+           'check_submission', 'write_submission', 'score_submission', 'read_dups', 'dup_overrides', 'make_test_dl',
+           'predict_test', 'predict_cli']
 
 # %% ../nbs/05_predict.ipynb #ef4f45a6
 def dihedral(x, k:int):
@@ -65,16 +66,6 @@ def predict_probs(learn, # A fastai `Learner` or a plain `nn.Module` returning 2
     return check_probs(np.concatenate(res).astype(np.float32), name='model output')
 
 # %% ../nbs/05_predict.ipynb #339478c3
-def read_ids(fn) -> list:
-    "The Ids of a `sample_submission.csv`, checked (file, column, duplicates)."
-    fn = Path(fn)
-    if not fn.is_file(): raise HPADataError(f'{fn}: file not found (expected a CSV with columns Id,Predicted)')
-    df = pd.read_csv(fn, dtype=str, keep_default_na=False)
-    if 'Id' not in df.columns: raise HPADataError(f'{fn}: missing column Id; found {list(df.columns)}')
-    dups = df.Id[df.Id.duplicated()]
-    if len(dups): raise HPADataError(f'{fn}: duplicate Id(s) ' + ', '.join(f'{d!r} (line {i+2})' for i, d in dups.items()))
-    return df.Id.tolist()
-
 def check_test_images(folder, ids):
     "Raise one `HPADataError` listing every Id with missing PNGs in `folder` (all of them, not the first)."
     folder = Path(folder)
