@@ -15,7 +15,7 @@ from fastcore.basics import ifnone
 # %% auto #0
 __all__ = ['LABELS', 'N_CLASSES', 'CHANNELS', 'OFFICIAL_COUNTS', 'OFFICIAL_LABELS_PER_IMAGE', 'KAGGLE_INPUT', 'hpa_home',
            'hpa_path', 'img_file', 'HPADataError', 'parse_target', 'read_labels', 'read_ids', 'to_multihot',
-           'from_multihot', 'read_channel', 'read_sample', 'atomic_write', 'atomic_write_text', 'write_png',
+           'from_multihot', 'read_channel', 'read_sample', 'atomic_write', 'atomic_write_text', 'save_fig', 'write_png',
            'composite', 'show_sample', 'progress', 'pmap', 'check_png', 'validate', 'validate_cli']
 
 # %% ../nbs/00a_data.ipynb #493482b0
@@ -187,6 +187,15 @@ def atomic_write_text(fn, # Destination file
                      ) -> Path:
     "Write `text` to `fn` atomically (`atomic_write`)."
     return atomic_write(fn, lambda f: f.write(text))
+
+def save_fig(fig, # A matplotlib figure (closed afterwards)
+             fn, # Destination PNG
+             dpi:int=80, # Resolution
+            ) -> Path:
+    "Save a matplotlib figure as PNG atomically (`atomic_write`) and close it."
+    import matplotlib.pyplot as plt
+    try: return atomic_write(fn, lambda f: fig.savefig(f, format='png', dpi=dpi, bbox_inches='tight'), mode='wb', suffix='.png')
+    finally: plt.close(fig)
 
 # %% ../nbs/00a_data.ipynb #80e0086c
 def write_png(img, fn):

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
 from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, img_file, read_labels, to_multihot,
-                              read_channel, read_sample, show_sample, atomic_write)
+                              read_channel, read_sample, show_sample, save_fig)   # save_fig: also importable from here, as before
 
 # %% auto #0
 __all__ = ['label_names', 'label_counts', 'plot_label_freq', 'labels_per_image', 'plot_labels_per_image', 'cooccurrence',
            'top_pairs', 'plot_cooccurrence', 'class_ids', 'complete_ids', 'plot_class_samples', 'channel_hists',
-           'plot_channel_hists', 'save_fig', 'eda_figures', 'eda_cli']
+           'plot_channel_hists', 'eda_figures', 'eda_cli']
 
 # %% ../nbs/00_eda.ipynb #ac0b4b2d
 def _y(data) -> np.ndarray:
@@ -157,12 +157,6 @@ def plot_channel_hists(h, # `(4, 256)` counts from `channel_hists`
     return ax
 
 # %% ../nbs/00_eda.ipynb #05590996
-def save_fig(fig, fn, dpi:int=80) -> Path:
-    "Save a matplotlib figure as PNG atomically and close it."
-    import matplotlib.pyplot as plt
-    try: return atomic_write(fn, lambda f: fig.savefig(f, format='png', dpi=dpi, bbox_inches='tight'), mode='wb', suffix='.png')
-    finally: plt.close(fig)
-
 def eda_figures(path=None, # Dataset folder (default: `hpa_path()`)
                 out='outputs', # Folder for the figures
                 n_hist:int=64, # Images per channel for the intensity histograms

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
 from .data import (LABELS, N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS_PER_IMAGE, HPADataError,
-                              hpa_path, img_file, read_labels, to_multihot, read_sample, composite, atomic_write)
+                              hpa_path, img_file, read_labels, to_multihot, read_sample, composite, atomic_write, save_fig)
 
 # %% auto #0
 __all__ = ['check_probs', 'check_thresholds', 'apply_thresholds', 'f1_scores', 'macro_f1_np', 'sim_labels', 'sim_preds',
@@ -345,11 +345,6 @@ def load_valid_preds(fn) -> tuple:
     if len(ids) != len(probs): raise HPADataError(f'{fn}: {len(ids)} ids for {len(probs)} rows of probs')
     return ids, probs, y
 
-def _save_fig(fig, fn):
-    import matplotlib.pyplot as plt
-    atomic_write(fn, lambda f: fig.savefig(f, format='png', dpi=90, bbox_inches='tight'), mode='wb', suffix='.png')
-    plt.close(fig)
-
 def _image_folder(path, ids):
     "`path/train` when it holds the images of `ids` (no dataset is generated for this), else None."
     try: folder = hpa_path(path, synth=False)/'train'
@@ -375,11 +370,11 @@ def tune_thresholds(out, # Folder with valid_preds.npz; thresholds.json and figu
     atomic_write(out/'confusions.csv', lambda f: confusion_pairs(y, pred, n=20).to_csv(f, index=False))
     if figures:
         import matplotlib; matplotlib.use('Agg', force=False)
-        _save_fig(plot_f1_curves(probs, y, th), out/'figures'/'f1_curves.png')
-        _save_fig(plot_class_report(rep).figure, out/'figures'/'class_report.png')
+        save_fig(plot_f1_curves(probs, y, th), out/'figures'/'f1_curves.png', dpi=90)
+        save_fig(plot_class_report(rep).figure, out/'figures'/'class_report.png', dpi=90)
         mis = confident_mistakes(probs, y, th, n=8, max_per_label=2)
         folder = _image_folder(path, [ids[r] for r in mis.row])
-        if folder is not None: _save_fig(show_mistakes(mis, ids, folder, size=128), out/'figures'/'mistakes.png')
+        if folder is not None: save_fig(show_mistakes(mis, ids, folder, size=128), out/'figures'/'mistakes.png', dpi=90)
     return dict(n=len(ids), f1_05=macro_f1_np(y, probs, .5), f1_tuned=macro_f1_np(y, probs, th), thresholds=th,
                 worst=rep.sort_values('f1').label.tolist()[:5])
 
