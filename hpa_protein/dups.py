@@ -6,7 +6,6 @@
 from __future__ import annotations
 import os, sys
 from pathlib import Path
-from concurrent.futures import ProcessPoolExecutor
 import numpy as np, pandas as pd
 from PIL import Image
 from fastcore.script import call_parse

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os, re, sys, shutil, tempfile, time, contextlib
 from io import BytesIO
 from pathlib import Path
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 import numpy as np, pandas as pd
 from PIL import Image
 from fastcore.script import call_parse

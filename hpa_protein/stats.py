@@ -6,7 +6,6 @@
 from __future__ import annotations
 import os, sys, json, math, time
 from pathlib import Path
-from concurrent.futures import ProcessPoolExecutor
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
 from .data import (CHANNELS, HPADataError, hpa_path, img_file, read_channel, progress, cv2, atomic_write_text,

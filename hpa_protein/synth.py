@@ -7,7 +7,6 @@ from __future__ import annotations
 import os, math, shutil, tempfile
 from pathlib import Path
 from functools import lru_cache
-from concurrent.futures import ProcessPoolExecutor
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
 from .data import (LABELS, N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS_PER_IMAGE, hpa_home,
