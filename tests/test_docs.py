@@ -138,9 +138,12 @@ def chromium():
 @pytest.fixture(scope='module')
 def site(chromium):
     "The built site: tools/docs.sh run now (unless DOCS_TEST_BUILD=0), served on a free port of 127.0.0.1."
+    (ROOT/'build').mkdir(exist_ok=True)
+    lock = open(ROOT/'build'/'docs.lock', 'w')
+    fcntl.flock(lock, fcntl.LOCK_EX)  # no other docs build in this checkout while this one is built and browsed
     if os.environ.get('DOCS_TEST_BUILD', '1') != '0':
         only = os.environ.get('DOCS_TEST_EXEC_ONLY', Path(FIGURE_NB).stem)
-        env = {**os.environ, 'DOCS_EXEC_ONLY': '' if only == 'all' else only}
+        env = {**os.environ, 'DOCS_EXEC_ONLY': '' if only == 'all' else only, 'DOCS_LOCK_HELD': '1'}
         t0 = time.time()
         r = subprocess.run(['bash', 'tools/docs.sh'], cwd=ROOT, env=env, capture_output=True, text=True)
         print(f'docs build: {time.time()-t0:.0f}s\n' + r.stdout[-3000:])
@@ -150,6 +153,7 @@ def site(chromium):
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     yield f'http://127.0.0.1:{srv.server_address[1]}/'
     srv.shutdown(); srv.server_close()
+    lock.close()
 
 
 @pytest.fixture(scope='module')

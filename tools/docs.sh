@@ -18,6 +18,13 @@ if ! python -c 'import nbdev, smalldocs, execnb' 2>/dev/null; then
   else echo "docs: needs nbdev and smalldocs: run 'make env' (or make docs) first" >&2; exit 1; fi
 fi
 
+# One build at a time in this checkout (they share build/docs, _proc and _docs); tests/test_docs.py holds the lock itself.
+mkdir -p build
+if [ -z "${DOCS_LOCK_HELD:-}" ] && command -v flock >/dev/null; then
+  exec 9>build/docs.lock
+  flock -w 1200 9 || { echo "docs: another docs build still holds build/docs.lock" >&2; exit 1; }
+fi
+
 renderer=${DOCS_RENDERER:-auto}
 if [ "$renderer" = auto ]; then
   if command -v quarto >/dev/null; then renderer=quarto; else renderer=smalldocs; fi
