@@ -116,14 +116,20 @@ def stage(mode='all', n_workers=2, timeout=300, check=False, only=None):
         if f.stem.rsplit('-', 1)[0] in {u.rsplit('-', 1)[0] for u in used} and f.stem not in used: f.unlink()
     failed = _run_all(todo, n_workers, timeout, check) if todo else []
     failed += [f.stem.rsplit('-', 1)[0] + '.ipynb' for f in EXEC_CACHE.glob('*.failed') if f.stem in used]
-    # proc_nbs reprocesses a file only when it is newer than _proc: mark the staged files whose content changed
+    # proc_nbs reprocesses a file only when it is newer than its copy in _proc: drop the copies of what changed
     manifest, old = BUILD/'staged.json', {}
     if manifest.exists(): old = json.loads(manifest.read_text())
     new = {str(r): hashlib.sha1((STAGE/r).read_bytes()).hexdigest() for r in staged}
     for r, h in new.items():
-        if old.get(r) != h and Path(r).name != c.get('readme_nb', 'index.ipynb'): os.utime(STAGE/r)
+        if old.get(r) != h: (ROOT/'_proc'/r).unlink(missing_ok=True)
     manifest.write_text(json.dumps(new, indent=1))
-    say(f'staged {STAGE.relative_to(ROOT)}: {len(todo)} notebooks run, {n_cached} from the cache, '
+    # README.md is made from index.ipynb by tools/readme.py: keep nbdev_docs (Quarto path) from rewriting it
+    idx, readme = STAGE/c.get('readme_nb', 'index.ipynb'), ROOT/'README.md'
+    if idx.exists() and readme.exists():
+        t = min(idx.stat().st_mtime, readme.stat().st_mtime)
+        os.utime(idx, (t, t))
+    if mode == 'none': say(f'staged {STAGE.relative_to(ROOT)}: notebooks with their committed outputs (--exec none)')
+    else: say(f'staged {STAGE.relative_to(ROOT)}: {len(todo)} notebooks run, {n_cached} from the cache, '
         f'{len(used) - len(todo) - n_cached} with their committed outputs'
         + (f'; did not run to the end: {", ".join(sorted(set(failed)))}' if failed else ''))
     return sorted(set(failed))
