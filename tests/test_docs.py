@@ -215,7 +215,8 @@ def search_hits(b, term='read_labels'):
 
 def page_of(nb):
     "The page a notebook renders to: nbdev's output-file (00a_data -> data.html) when the site has it."
-    from nbdev.doclinks import _nbpath2html
+    try: from nbdev.doclinks import _nbpath2html
+    except ImportError: _nbpath2html = lambda p: p.with_name(re.sub(r'^\d+[a-zA-Z0-9]*_', '', p.name.lower())).with_suffix('.html')
     name = _nbpath2html(Path(nb)).name
     return name if (DOCS/name).exists() else Path(nb).stem + '.html'
 
