@@ -1,7 +1,8 @@
 """The docs site in a real browser: build it (tools/docs.sh), serve it on 127.0.0.1, open every page in headless Chromium.
 
 Checks each page loads with no failed request, no JavaScript error, no broken internal link (file or #anchor), every
-<img> decoded (naturalWidth > 0) and every figure not blank; the sidebar lists the notebooks in reading order; search
+<img> decoded (naturalWidth > 0) and every figure not blank; each notebook has its page, with a show_doc block for
+every public export; the sidebar lists the notebooks in reading order; the home page has the README's sections; search
 finds the API. Chromium is driven over the DevTools protocol on a pipe (--remote-debugging-pipe): no extra packages.
 
 Skips when Chromium is missing, unless CI=true (then it fails): install it with tools/ensure_chromium.sh.
@@ -284,3 +285,28 @@ def test_home_page_and_search(pages, site):
     if 'search_hits' not in home: return  # Quarto's search box opens a detached panel: search.json is checked above
     hits = [_target(u, site) for u in home['search_hits']]
     assert any(h and h[0] == page_of(ROOT/FIGURE_NB) for h in hits), f"searching read_labels found {home.get('search_hits')}"
+
+
+def _exported_names(nb):
+    "Public functions and classes defined in a notebook's `#| export` cells: nbdev gives each a show_doc block."
+    import ast
+    names = []
+    for c in json.loads(nb.read_text(encoding='utf-8'))['cells']:
+        src = ''.join(c['source'])
+        if c['cell_type'] != 'code' or not re.search(r'^#\|\s*exports?\s*$', src, re.M): continue
+        try: tree = ast.parse('\n'.join(l for l in src.splitlines() if not l.lstrip().startswith(('%', '!'))))
+        except SyntaxError: continue
+        for t in tree.body:
+            if isinstance(t, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not t.name.startswith('_') \
+               and not any('patch' in ast.unparse(d) for d in t.decorator_list):
+                names.append(t.name)
+    return names
+
+
+def test_api_docs_for_every_export(pages):
+    missing = {}
+    for nb in sorted((ROOT/'nbs').glob('*.ipynb')):
+        ids = {i.lower() for i in pages[page_of(nb)]['ids']}
+        gone = [n for n in _exported_names(nb) if n.lower() not in ids]
+        if gone: missing[page_of(nb)] = gone
+    assert not missing, f'exports without API docs (show_doc) on their page: {missing}'
