@@ -15,7 +15,8 @@ import argparse, os, time, tempfile, shutil, warnings
 warnings.filterwarnings('ignore')
 import numpy as np, pandas as pd
 from hpa_protein.data import hpa_path, read_labels, read_sample
-from hpa_protein.loaders import hpa_dls, build_cache, HPA_STATS
+from hpa_protein.loaders import hpa_dls, build_cache
+from hpa_protein.stats import HPA_STATS
 
 p = argparse.ArgumentParser()
 p.add_argument('--path', default=None); p.add_argument('--n', type=int, default=160)

@@ -1,7 +1,8 @@
 """Per-step time of the fastai training loop (hpa_learner: callbacks, fastai Adam, focal loss, metric) vs a bare
 PyTorch loop (torch.optim.Adam, same model, loss and batch), measured in one run, interleaved.
 
-usage: python bench/bench_train.py [--arch resnet34] [--size 128] [--bs 16] [--steps 10] [--bf16]
+Times are CPU seconds of this process (other jobs share this CPU).
+usage: python bench/bench_train.py [--arch resnet34] [--size 128] [--bs 16] [--steps 10] [--bf16] [--threads 1]
 """
 import argparse, time, warnings
 warnings.filterwarnings('ignore')
@@ -15,7 +16,9 @@ p = argparse.ArgumentParser()
 p.add_argument('--arch', default='resnet34'); p.add_argument('--size', type=int, default=128)
 p.add_argument('--bs', type=int, default=16); p.add_argument('--steps', type=int, default=10)
 p.add_argument('--rounds', type=int, default=3); p.add_argument('--bf16', action='store_true')
+p.add_argument('--threads', type=int, default=1, help='torch threads (1: robust on a CPU shared with other jobs)')
 a = p.parse_args()
+torch.set_num_threads(a.threads)
 
 torch.manual_seed(0)
 xb, yb = torch.randn(a.bs, 4, a.size, a.size), (torch.rand(a.bs, 28) < 0.1).float()
@@ -27,6 +30,7 @@ dl = DataLoader(Fixed(), bs=None, device='cpu')
 dls = DataLoaders(dl, DataLoader(Fixed(), bs=None, device='cpu', n=1), device='cpu')
 learn = hpa_learner(dls, a.arch, log=False, cpu_bf16=a.bf16, path='/tmp')
 learn.remove_cb(ProgressCallback)
+learn.logger = lambda *args: None
 
 def fastai_steps():
     learn.fit(1, 1e-4)  # one epoch = `steps` training batches + 1 validation batch
@@ -41,8 +45,8 @@ def bare_steps():
             loss = loss_func(model(xb).float(), yb)
         loss.backward(); opt.step(); opt.zero_grad()
 
-def timed(f):
-    t = time.perf_counter(); f(); return time.perf_counter() - t
+def timed(f):  # CPU seconds of this process: robust to other jobs taking the cores
+    t = time.process_time(); f(); return time.process_time() - t
 
 # warm up both (oneDNN primitive creation), then alternate so that load from other users hits both alike
 for f in (bare_steps, fastai_steps): timed(f)
@@ -53,5 +57,5 @@ for r in range(a.rounds):
 vt = np.median([timed(lambda: learn.validate()) for _ in range(2)])
 b, f = np.median(tb)/a.steps, (np.median(tf) - vt)/a.steps
 print(f'{a.arch} {a.size}px bs {a.bs} bf16={a.bf16} threads={torch.get_num_threads()}: '
-      f'bare PyTorch {b:.3f} s/step, fastai {f:.3f} s/step (validation batch {vt:.2f}s subtracted)')
+      f'bare PyTorch {b:.3f} CPU-s/step, fastai {f:.3f} CPU-s/step (validation batch {vt:.2f}s subtracted)')
 print(f'ratio fastai/bare = {f/b:.3f} (target <= 1.10); rounds bare {np.round(tb,2).tolist()} fastai {np.round(tf,2).tolist()}')
