@@ -164,6 +164,9 @@ def read_sample(folder, # The folder holding the PNGs (`train/` or `test/`)
     return np.stack([read_channel(img_file(folder, id, c), size, use_cv2) for c in channels])
 
 # %% ../nbs/00a_data.ipynb #da85f34f
+def _umask():
+    m = os.umask(0); os.umask(m); return m
+
 def atomic_write(fn, # Destination file (its folder is created)
                  write, # Called once with the open temp file: `write(f)`
                  mode:str='w', # 'w' (text) or 'wb' (bytes)
@@ -177,6 +180,7 @@ def atomic_write(fn, # Destination file (its folder is created)
     except OSError as e: raise HPADataError(f'{fn}: cannot write here ({e.strerror or e})') from None
     try:
         with os.fdopen(fd, mode) as f: write(f)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the permissions of a plain open()
         os.replace(tmp, fn)
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
