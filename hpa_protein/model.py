@@ -4,13 +4,18 @@
 
 # %% ../nbs/03_model.ipynb #7744006e
 from __future__ import annotations
-import os, sys, json, time, tempfile, warnings
+import os, sys, json, math, time, tempfile, warnings
+from operator import attrgetter
+from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 import torchvision
 from fastcore.basics import ifnone, store_attr
 from fastcore.script import call_parse
-from fastai.torch_core import params, rank_distrib, default_device, TensorBase
+from torch.nn.parallel import DistributedDataParallel
+from fastai.torch_core import params, rank_distrib, num_distrib, default_device, TensorBase, to_detach, find_bs, apply
+from fastai.data.core import TfmdDL
+from fastai.data.load import _FakeLoader
 from fastai.layers import apply_init
 from fastai.learner import Learner, Metric, load_learner
 from fastai.callback.core import Callback, CancelFitException
@@ -25,7 +30,7 @@ from .loaders import hpa_dls, hpa_test_dl
 # %% auto #0
 __all__ = ['resnet_arch', 'load_weights', 'adapt_conv1', 'hpa_resnet', 'FocalLoss', 'f1_per_class', 'macro_f1', 'MacroF1',
            'LogProgress', 'save_checkpoint', 'load_checkpoint', 'Checkpoint', 'BF16Autocast', 'hpa_splitter',
-           'hpa_learner', 'valid_preds', 'train', 'train_cli']
+           'hpa_learner', 'valid_preds', 'ShardedDL', 'DDPTrainer', 'train', 'train_cli']
 
 # %% ../nbs/03_model.ipynb #994f2e0d
 _FOURTH = ('mean', 'red', 'zero')
@@ -133,8 +138,8 @@ class MacroF1(Metric):
     def __init__(self, thresh=0.5): self.thresh = thresh
     def reset(self): self.probs, self.ys = [], []
     def accumulate(self, learn):
-        self.probs.append(torch.sigmoid(learn.pred.float()).detach().cpu())
-        self.ys.append(learn.yb[0].detach().cpu())
+        pred, y = learn.to_detach((learn.pred, learn.yb[0]))  # gathered from all processes when distributed
+        self.probs.append(torch.sigmoid(pred.float())); self.ys.append(y)
     @property
     def value(self):
         if not self.probs: return None
@@ -256,6 +261,93 @@ def valid_preds(learn, dl=None) -> dict:
 
 def _distrib(): return int(os.environ.get('WORLD_SIZE', 1)) > 1
 
+def _init_distrib() -> bool:
+    "Join the process group of a `torchrun`/`accelerate launch` run: nccl on GPUs, gloo on CPU. True if it started it."
+    import torch.distributed as D
+    if D.is_initialized(): return False
+    cuda = torch.cuda.is_available()
+    if cuda: torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
+    D.init_process_group('nccl' if cuda else 'gloo', init_method='env://')
+    return True
+
+def _barrier():
+    if torch.distributed.is_initialized(): torch.distributed.barrier()
+
+@contextmanager
+def _one_process():
+    "Within: this process's own predictions (fastai gathers them from all processes while `WORLD_SIZE` > 1)."
+    ws = os.environ.get('WORLD_SIZE'); os.environ['WORLD_SIZE'] = '1'
+    try: yield
+    finally:
+        if ws is None: os.environ.pop('WORLD_SIZE', None)
+        else: os.environ['WORLD_SIZE'] = ws
+
+class ShardedDL(TfmdDL):
+    "Each process reads its share of `dl`'s (padded) indices, and predictions are gathered back: fastai's `DistributedDL`, gloo-ready."
+    def __init__(self, dl, rank=None, world_size=None):
+        self.dl, self.rank, self.world_size = dl, ifnone(rank, rank_distrib()), ifnone(world_size, num_distrib())
+        self.bs, self.drop_last, self.dataset, fake, self.num_workers, self.offs, self.pin_memory, self.device = \
+            attrgetter('bs', 'drop_last', 'dataset', 'fake_l', 'num_workers', 'offs', 'pin_memory', 'device')(dl)
+        self.fake_l = _FakeLoader(self, fake.pin_memory, fake.num_workers, fake.timeout,
+                                  persistent_workers=fake.persistent_workers, pin_memory_device=fake.pin_memory_device)
+    def _broadcast(self, t, rank):
+        "`t` of rank `rank` on every rank (a CUDA tensor for nccl, a CPU one for gloo)."
+        dev = 'cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu'
+        t = torch.tensor(t, dtype=torch.long, device=dev); torch.distributed.broadcast(t, rank)
+        return t.cpu().tolist()
+    def __len__(self): return math.ceil(len(self.dl) / self.world_size)
+    def get_idxs(self):
+        idxs = self._broadcast(list(self.dl.get_idxs()), 0)  # rank 0's order (shuffle, oversampling) everywhere
+        self.n = len(idxs); self.n_padded = math.ceil(self.n / self.world_size) * self.world_size
+        idxs += (idxs * (self.n_padded // self.n))[:self.n_padded - self.n]  # pad so that all ranks get as many
+        k = self.n_padded // self.world_size
+        return idxs[self.rank*k:(self.rank+1)*k]
+    def before_iter(self): self.i = 0; self.dl.before_iter()
+    def randomize(self): self.dl.randomize()
+    def after_batch(self, b): self.i += find_bs(b); return self.dl.after_batch(b)
+    def after_iter(self): self.dl.after_iter()
+    def create_batches(self, samps): return self.dl.create_batches(samps)
+    def to_detach(self, b, cpu=True, gather=True):
+        b = to_detach(b, cpu, gather)
+        def _unpad(b):  # drop the padding samples of the last batch after gathering
+            if b.ndim == 0: return b
+            n = sum(min(0, max(-len(b)//self.world_size, self.n - (self.i + r*self.n_padded//self.world_size)))
+                    for r in range(self.world_size))
+            return b[:n or None]
+        return apply(_unpad, b) if gather and all(hasattr(self, o) for o in ('i', 'n', 'n_padded')) else b
+
+def _bn_types(m) -> dict:
+    "Name → class of the batchnorm layers of `m`."
+    return {k: type(o) for k, o in m.named_modules() if isinstance(o, nn.modules.batchnorm._BatchNorm)}
+
+def _unsync_bn(m, types:dict, prefix=''):
+    "`m` with its `SyncBatchNorm` layers back to their classes in `types` (see `_bn_types`), same parameters and buffers."
+    if isinstance(m, nn.SyncBatchNorm):
+        bn = types[prefix](m.num_features, m.eps, m.momentum, m.affine, m.track_running_stats)
+        if m.affine: bn.weight, bn.bias = m.weight, m.bias
+        if m.track_running_stats: bn.running_mean, bn.running_var, bn.num_batches_tracked = m.running_mean, m.running_var, m.num_batches_tracked
+        return bn.train(m.training)
+    for k, c in m.named_children(): setattr(m, k, _unsync_bn(c, types, f'{prefix}.{k}' if prefix else k))
+    return m
+
+class DDPTrainer(Callback):
+    "During `fit`: the model in `DistributedDataParallel` (`SyncBatchNorm` on GPUs), the loaders sharded by `ShardedDL`."
+    order = 11
+    def __init__(self, sync_bn:bool=None): store_attr()  # sync_bn default: on GPUs only (SyncBatchNorm needs CUDA)
+    def before_fit(self):
+        m = self.learn.model; cuda = next(m.parameters()).is_cuda
+        self.sync = ifnone(self.sync_bn, cuda)
+        if self.sync: self.types = _bn_types(m); m = nn.SyncBatchNorm.convert_sync_batchnorm(m)
+        self.learn.model = DistributedDataParallel(m, device_ids=[torch.cuda.current_device()] if cuda else None)
+        self.old_dls = list(self.dls.loaders)
+        self.learn.dls.loaders = [self._wrap(dl) for dl in self.dls.loaders]
+    def _wrap(self, dl): return dl if isinstance(dl, ShardedDL) else ShardedDL(dl)
+    def before_train(self): self.learn.dl = self._wrap(self.learn.dl)
+    def before_validate(self): self.learn.dl = self._wrap(self.learn.dl)
+    def after_fit(self):
+        m = self.learn.model.module
+        self.learn.model, self.learn.dls.loaders = _unsync_bn(m, self.types) if self.sync else m, self.old_dls
+
 def train(path=None, # Dataset folder (default: `hpa_path()`)
           out='outputs', # Output folder
           split=None, # Split CSV (Id,Target,is_valid) or DataFrame (default: the project's split of train.csv)
@@ -289,12 +381,16 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
     from fastai.torch_core import set_seed
     if seed is not None: set_seed(seed)
     if threads: torch.set_num_threads(threads)
-    out = Path(out); rank0 = rank_distrib() == 0
+    out = Path(out); rank0, dist = rank_distrib() == 0, _distrib()
+    started = dist and _init_distrib()  # before the loaders: they go to this process's GPU
     if rank0: (out/'models').mkdir(parents=True, exist_ok=True)
+    if dist and cache is not None and not rank0: _barrier()  # rank 0 builds the cache, the others then read it
     dls = hpa_dls(path, split, stats, size=size, bs=bs, cache=cache, oversample=oversample, num_workers=num_workers,
                   aug=aug, show=show and rank0)
+    if dist and cache is not None and rank0: _barrier()
     learn = hpa_learner(dls, arch, weights, gamma, fourth=fourth, head=head, thresh=thresh, cpu_bf16=cpu_bf16,
                         every=every, path=out, wd=wd)
+    if dist and not rank0 and hasattr(learn, 'progress'): learn.remove_cb(learn.progress)
     ck, hist = out/'models'/'last.pth', out/'history.jsonl'
     lr_mult = ifnone(lr_mult, 100. if weights is not None else 1.)
     phases = [(0, frozen_epochs, slice(lr), 0.99, 25.), (1, epochs, slice(lr/2/lr_mult, lr/2), pct_start, 5.)]
@@ -312,18 +408,19 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
         if need: load_checkpoint(learn, ck, with_opt=se > 0); need = False
         for cb in learn.cbs.filter(lambda c: isinstance(c, LogProgress)): cb.prefix = ('frozen ', 'unfrozen ')[ph]
         cbs = [Checkpoint(ck, ph, hist if rank0 else None)]
-        fit = lambda: learn.fit_one_cycle(n, lrs, pct_start=pct, div=div, start_epoch=se, cbs=cbs)
-        if _distrib():
-            from fastai.distributed import distrib_ctx  # patches Learner
-            with learn.distrib_ctx(): fit()
-        else: fit()
+        if dist: cbs.append(DDPTrainer())
+        learn.fit_one_cycle(n, lrs, pct_start=pct, div=div, start_epoch=se, cbs=cbs)
     if need: load_checkpoint(learn, ck, with_opt=False)  # killed after the last epoch: nothing left to train
     if rank0:
-        _save_npz(out/'valid_preds.npz', **valid_preds(learn))
+        with _one_process(): vp = valid_preds(learn)  # rank 0 alone: nothing to gather
+        _save_npz(out/'valid_preds.npz', **vp)
         learn.remove_cbs([c for c in learn.cbs if isinstance(c, (LogProgress, BF16Autocast, MixedPrecision))])
         if hasattr(learn, 'channels_last'): learn.remove_cb(learn.channels_last)
         learn.export('export.pkl')
         if show: print(f'wrote {out/"export.pkl"} and {out/"valid_preds.npz"}', flush=True)
+    if dist:
+        _barrier()  # every rank returns once the outputs are written
+        if started: torch.distributed.destroy_process_group()
     return learn
 
 # %% ../nbs/03_model.ipynb #7bf45cc8
@@ -363,4 +460,4 @@ def train_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
           frozen_epochs=frozen_epochs, epochs=epochs, lr=lr, lr_mult=lr_mult, pct_start=pct_start, gamma=gamma,
           cache=cache, oversample=oversample or False, num_workers=num_workers, resume=resume, cpu_bf16=cpu_bf16,
           every=every, seed=seed, threads=threads)
-    print(f'done in {time.time()-t0:.0f}s', flush=True)
+    if rank_distrib() == 0: print(f'done in {time.time()-t0:.0f}s', flush=True)
