@@ -114,7 +114,7 @@ class _Cell:
             self.r += (rng.uniform(0.1, 0.45, (nb, 1)) * np.exp(-d**2 / (2*rng.uniform(0.15, 0.4, (nb, 1))**2))).sum(0)
         rmin = self.r.min()
         if kind == 'interphase':
-            self.rn = rng.uniform(0.36, 0.52) * rmin
+            self.rn = rng.uniform(0.42, 0.58) * rmin
             off = rng.uniform(0, rmin - self.rn - 0.12); a = rng.uniform(0, 2*np.pi)
             self.n0 = off * np.array([math.cos(a), math.sin(a)])
         else:
@@ -127,7 +127,7 @@ class _Cell:
         nn = rng.integers(1, 5)       # nucleoli: canonical centres and radii
         rr = self.rn * np.sqrt(rng.uniform(0, 0.35, nn)); aa = rng.uniform(0, 2*np.pi, nn)
         self.nucleoli = self.n0 + rr[:, None] * _unit(aa)
-        self.nucleoli_r = rng.uniform(0.05, 0.11, nn) * (self.rn / 0.4)
+        self.nucleoli_r = rng.uniform(0.07, 0.13, nn) * (self.rn / 0.4)
 
     def img(self, p):
         "Canonical points `(..., 2)` to image coordinates."
@@ -200,32 +200,17 @@ class _Canvas:
     def f(self): return self.a.astype(np.float32) / 255
 
 # %% ../nbs/00b_synth.ipynb #8a241e55
-_TABLES = {}
-def _crop(rng, key, size, make):
-    "A random crop (and flip) of the `2*size` texture `make(2*size)`, made once per process."
-    if key not in _TABLES: _TABLES[key] = make(2*size)
-    T = _TABLES[key]
-    oy, ox, k = rng.integers(0, size + 1), rng.integers(0, size + 1), rng.integers(0, 4)
-    v = T[oy:oy+size, ox:ox+size]
-    if k & 1: v = v[::-1]
-    return v[:, ::-1] if k & 2 else v
-
 def _smooth_noise(rng, size, cell=16):
-    "Smooth noise in ~[-1, 1] with features ~`cell` pixels across."
-    cell = int(round(cell))
-    def make(T):
-        n = max(2, T // cell + 2)
-        return cv2.resize(np.random.default_rng(cell).standard_normal((n, n)).astype(np.float32), (T, T), interpolation=cv2.INTER_CUBIC)
-    return _crop(rng, ('smooth', size, cell), size, make)
+    "Smooth noise in ~[-1, 1] with features ~`cell` pixels across, drawn afresh for each image."
+    n = max(2, int(round(size / cell)) + 2)
+    return cv2.resize(rng.standard_normal((n, n), np.float32), (size, size), interpolation=cv2.INTER_CUBIC)
 
 def _reticulum(rng, size):
-    "A reticular network texture in [0, 1] (the ER), with meshes ~5 px across at 512."
+    "A reticular network texture in [0, 1] (the ER), with meshes ~5 px across at 512, drawn afresh for each image."
     S = size / 512
-    def make(T):
-        wn = np.random.default_rng(1).standard_normal((T, T)).astype(np.float32)
-        bp = _blur(wn, 1.4*S+0.3) - _blur(wn, 3.5*S+0.5)
-        return 1 - np.clip(np.abs(bp) / (0.5*bp.std() + 1e-6), 0, 1)
-    return _crop(rng, ('er', size), size, make)
+    wn = rng.standard_normal((size, size), np.float32)
+    bp = _blur(wn, 1.4*S+0.3) - _blur(wn, 3.5*S+0.5)
+    return 1 - np.clip(np.abs(bp) / (0.5*bp.std() + 1e-6), 0, 1)
 
 _NOISE = {}
 def _noise(rng, size):
@@ -268,7 +253,7 @@ class _Field:
         self.size, self.rng, self.S = size, rng, size / 512
         S, lbl = self.S, set(labels)
         # the look of this image's cell line: size, crowding, elongation, irregular outlines
-        R = rng.uniform(30, 85) * S                      # typical cell radius (px)
+        R = rng.uniform(42, 88) * S                      # typical cell radius (px)
         fill = rng.uniform(1.0, 1.6) if 22 in lbl else rng.uniform(0.3, 1.4)
         emax, irr, gap = rng.uniform(1.15, 2.2), rng.uniform(0.08, 0.3), rng.uniform(0.55, 0.95)
         n_want = int(min(60, max(2, fill * size**2 / (math.pi * R**2))))
@@ -320,7 +305,7 @@ class _Field:
     def edges(self):
         "Cell outlines (where the label map changes; ~3 px at 512), as 0/1 floats."
         if self._edges is None:
-            k = max(3, int(round(3*self.S)) | 1)
+            k = max(3, int(round(5*self.S)) | 1)
             self._edges = (cv2.morphologyEx(self.lab, cv2.MORPH_GRADIENT, np.ones((k, k), np.uint8)) > 0).astype(np.float32)
         return self._edges
 
@@ -392,7 +377,7 @@ class _Field:
         if self._er is None:
             rng, S = self.rng, self.S
             net = _reticulum(rng, self.size)
-            self._er = (0.4 + 0.6*net) * (0.2 + self.peri) * (self.cyto + 0.1*self.nuc)
+            self._er = (0.1 + 0.9*net**2) * (0.05 + self.peri) * (self.cyto + 0.1*self.nuc)
         return self._er
 
     @property
@@ -406,8 +391,8 @@ class _Field:
 # %% ../nbs/00b_synth.ipynb #4807e153
 def _blue(f):
     rng = f.rng
-    b = f.per_cell(rng.lognormal(0, 0.25, len(f.cells)) * [1.6 if c.kind != 'interphase' else 1 for c in f.cells], f.nl)
-    tex = 0.75 + 0.3*_smooth_noise(rng, f.size, 3*f.S+2) + 0.12*_smooth_noise(rng, f.size, 12*f.S+2)   # chromatin
+    b = f.per_cell(rng.lognormal(0, 0.15, len(f.cells)) * [1.3 if c.kind != 'interphase' else 1 for c in f.cells], f.nl)
+    tex = 0.85 + 0.18*_smooth_noise(rng, f.size, 3*f.S+2) + 0.08*_smooth_noise(rng, f.size, 12*f.S+2)   # chromatin
     cv = _Canvas(f.size)
     for c in f.cells:
         if c.kind == 'interphase': cv.dots(c.img(c.nucleoli), c.nucleoli_r*c.px*1.1, 120)
@@ -418,7 +403,7 @@ def _red(f):
     cv = _Canvas(f.size)
     ps = [p for ps in f.paths for p in ps]
     cv.lines(ps[::2], 200, 1); cv.lines(ps[1::2], 110, 1)
-    diffuse = f.per_cell(rng.uniform(0.03, 0.15, len(f.cells))) * (1 + 0.3*_smooth_noise(rng, f.size, 12*f.S+2)) * (0.3 + f.peri)
+    diffuse = f.per_cell(rng.uniform(0.02, 0.1, len(f.cells))) * (1 + 0.3*_smooth_noise(rng, f.size, 12*f.S+2)) * (0.3 + f.peri)
     return (cv.f() * f.per_cell(rng.uniform(0.6, 1.1, len(f.cells))) + diffuse) * (1 - 0.55*f.nuc) * f.inc
 
 def _yellow(f):
@@ -432,7 +417,7 @@ def _g_nucleoplasm(f, rng):
     return f.nuc * (0.8 + 0.25*_smooth_noise(rng, f.size, 5*f.S+2)) * (1 - cv.f())
 
 def _g_nuclear_membrane(f, rng):
-    k = max(3, int(round(4*f.S)) | 1)
+    k = max(3, int(round(7*f.S)) | 1)
     rim = cv2.morphologyEx(f.nuc.astype(np.uint8), cv2.MORPH_GRADIENT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     return rim.astype(np.float32) * (0.8 + 0.3*_smooth_noise(rng, f.size, 4*f.S+2)) + 0.08*f.nuc
 
@@ -450,22 +435,22 @@ def _g_fibrillar(f, rng):
     for c in f.cells:
         if c.kind != 'interphase': continue
         for p, r in zip(c.nucleoli, c.nucleoli_r):
-            n = rng.integers(2, 6)
-            cv.dots(c.img(p + rng.normal(0, r*0.45, (n, 2))), max(1.2, 1.6*f.S), 255*rng.uniform(0.6, 1, n))
+            n = rng.integers(2, 5)
+            cv.dots(c.img(p + rng.normal(0, r*0.5, (n, 2))), max(1.2, 2.8*f.S), 255*rng.uniform(0.7, 1, n))
     return cv.f() + 0.06*_g_nucleoli(f, rng)
 
 def _g_speckles(f, rng):
     cv = _Canvas(f.size)
     for c in f.cells:
-        n = rng.integers(12, 30); p = c.nuc_pts(n, rng)
-        for j in range(2): cv.dots(c.img(p + rng.normal(0, 0.025, p.shape)), 1.3*f.S + rng.uniform(0.5, 1.8, n)*f.S, 255*rng.uniform(0.5, 1, n))
+        n = rng.integers(10, 22); p = c.nuc_pts(n, rng)
+        for j in range(2): cv.dots(c.img(p + rng.normal(0, 0.025, p.shape)), 2.5*f.S + rng.uniform(0.5, 2, n)*f.S, 255*rng.uniform(0.5, 1, n))
     return cv.f() + 0.15*f.nuc
 
 def _g_nuclear_bodies(f, rng):
     cv = _Canvas(f.size)
     for c in f.cells:
-        n = rng.integers(1, 7)
-        cv.dots(c.img(c.nuc_pts(n, rng, 0.75)), (2 + rng.uniform(0, 1.5, n))*f.S, 255*rng.uniform(0.6, 1, n))
+        n = rng.integers(2, 7)
+        cv.dots(c.img(c.nuc_pts(n, rng, 0.75)), (4 + rng.uniform(0, 2, n))*f.S, 255*rng.uniform(0.6, 1, n))
     return cv.f() + 0.04*f.nuc
 
 def _g_er(f, rng): return f.er * (0.9 + 0.2*_smooth_noise(rng, f.size, 20*f.S+2))
@@ -477,7 +462,7 @@ def _g_golgi(f, rng):
         n, span = 40, rng.uniform(0.9, 2.2)
         a = c.mtoc_dir + rng.uniform(-span/2, span/2, n)
         rr = c.rn * _interp_r(c.rnt, a) + rng.uniform(0.04, 0.16, n)
-        cv.dots(c.img(c.n0 + rr[:, None]*_unit(a)), (1.8 + rng.uniform(0, 1.8, n))*f.S, 255*rng.uniform(0.4, 1, n))
+        cv.dots(c.img(c.n0 + rr[:, None]*_unit(a)), (3 + rng.uniform(0, 2.5, n))*f.S, 255*rng.uniform(0.4, 1, n))
     return cv.f()
 
 def _puncta(f, rng, n, rad, bias, hollow=False):
@@ -487,12 +472,12 @@ def _puncta(f, rng, n, rad, bias, hollow=False):
         k = int(rng.integers(*n) * (c.R / (45*f.S))**2)
         p = c.cyto_pts(k, rng, bias)
         cv.dots(c.img(p), rng.uniform(*rad, len(p))*f.S, 255*rng.uniform(0.35, 1, len(p)),
-                max(1, int(round(1.6*f.S))) if hollow else -1)
+                max(1, int(round(2.5*f.S))) if hollow else -1)
     return cv.f()
 
-def _g_peroxisomes(f, rng): return _puncta(f, rng, (70, 140), (1.1, 1.7), 0.)
-def _g_endosomes(f, rng): return _puncta(f, rng, (30, 60), (1.6, 2.6), 0.6)
-def _g_lysosomes(f, rng): return _puncta(f, rng, (15, 35), (2.2, 3.6), 1.5)
+def _g_peroxisomes(f, rng): return _puncta(f, rng, (40, 80), (2.2, 3.0), 0.)
+def _g_endosomes(f, rng): return _puncta(f, rng, (25, 45), (3.0, 4.2), 0.6)
+def _g_lysosomes(f, rng): return _puncta(f, rng, (12, 25), (4.5, 6.5), 1.5)
 
 def _g_intermediate(f, rng):
     cv = _Canvas(f.size)
@@ -502,7 +487,7 @@ def _g_intermediate(f, rng):
         rel = st - c.n0
         th0 = np.arctan2(rel[:, 1], rel[:, 0]) + np.pi/2 * rng.choice([-1, 1], len(st))
         w = _walk(st, th0, 24, 0.07, 0.05, rng, wave=0.35)
-        cv.lines(_clip_paths(c, w), 255*rng.uniform(0.6, 1), 1.6*f.S)
+        cv.lines(_clip_paths(c, w), 255*rng.uniform(0.6, 1), 2.6*f.S)
     return cv.f()
 
 def _g_actin(f, rng):
@@ -516,7 +501,7 @@ def _g_actin(f, rng):
             pts = o*nrm + t[:, None]*d; ins = np.flatnonzero(c.inside(pts, 0.93))
             if len(ins) < 4: continue
             i0, i1 = np.sort(rng.integers(ins[0], ins[-1] + 1, 2)) if rng.random() < 0.4 else (ins[0], ins[-1])
-            if i1 - i0 >= 3: cv.lines([c.img(pts[[i0, i1]])], 255*rng.uniform(0.35, 1), 1.5*f.S)
+            if i1 - i0 >= 3: cv.lines([c.img(pts[[i0, i1]])], 255*rng.uniform(0.35, 1), 2.6*f.S)
     return cv.f() + 0.35*f.edges * f.inc + 0.08*f.cyto
 
 def _g_focal(f, rng):
@@ -525,13 +510,13 @@ def _g_focal(f, rng):
         if c.kind != 'interphase': continue
         n = int(rng.integers(10, 26)); th = rng.vonmises(0, 1.5, n) + np.pi*rng.integers(0, 2, n)
         r = _interp_r(c.r, th)[:, None]; u = _unit(th)
-        l = rng.uniform(0.07, 0.15, (n, 1))
-        cv.lines([c.img(np.stack([a, b])) for a, b in zip(u*(r*0.93 - l), u*r*0.93)], 230, 2.4*f.S)
+        l = rng.uniform(0.1, 0.2, (n, 1))
+        cv.lines([c.img(np.stack([a, b])) for a, b in zip(u*(r*0.93 - l), u*r*0.93)], 230, 3.6*f.S)
     return cv.f()
 
 def _g_microtubules(f, rng):
     cv = _Canvas(f.size)
-    cv.lines([p for ps in f.paths for p in ps], 180, 1.4*f.S)
+    cv.lines([p for ps in f.paths for p in ps], 180, 2.2*f.S)
     return cv.f() * (1 - 0.4*f.nuc) + 0.1*f.cyto
 
 def _g_mt_ends(f, rng):
@@ -539,8 +524,8 @@ def _g_mt_ends(f, rng):
     for c, ps in zip(f.cells, f.paths):
         if c.kind != 'interphase': continue
         ps = [p for p in ps if len(p) > 3 and rng.random() < 0.5]      # EB comets: growing ends, all over the cytoplasm
-        k = [int(rng.integers(1, len(p))) for p in ps]
-        cv.lines([p[j-1:j+1] for p, j in zip(ps, k)], 255*rng.uniform(0.6, 1), 2*f.S)
+        k = [int(rng.integers(2, len(p))) for p in ps]
+        cv.lines([p[j-2:j+1] for p, j in zip(ps, k)], 255*rng.uniform(0.6, 1), 3.5*f.S)
     return cv.f() * 0.9 + 0.05*f.cyto
 
 def _g_bridge(f, rng):
@@ -549,32 +534,32 @@ def _g_bridge(f, rng):
     for a, b in zip(pair[::2], pair[1::2]):
         d = (b.c - a.c) / np.linalg.norm(b.c - a.c)
         p0, p1 = a.c + d*a.R*0.75, b.c - d*b.R*0.75
-        cv.lines([np.stack([p0, p1])], 220, 3*f.S)
-        cv.dots([(p0 + p1)/2], 4*f.S, 255)
+        cv.lines([np.stack([p0, p1])], 220, 6*f.S)
+        cv.dots([(p0 + p1)/2], 7*f.S, 255)
     return cv.f()
 
 def _g_spindle(f, rng):
     cv = _Canvas(f.size)
     for c, ps in zip(f.cells, f.paths):
         if c.kind == 'mitotic':
-            cv.lines(ps, 255, 1.8*f.S); cv.dots(c.img([[-0.62, 0], [0.62, 0]]), 3*f.S, 255)
+            cv.lines(ps, 255, 2.8*f.S); cv.dots(c.img([[-0.62, 0], [0.62, 0]]), 5*f.S, 255)
     return cv.f()
 
 def _g_mtoc(f, rng):
     cv, halo = _Canvas(f.size), _Canvas(f.size)
     for c in f.cells:
-        if c.kind == 'interphase': cv.dots(c.img(c.mtoc[None]), 3.2*f.S, 255); halo.dots(c.img(c.mtoc[None]), 8*f.S, 70)
+        if c.kind == 'interphase': cv.dots(c.img(c.mtoc[None]), 5*f.S, 255); halo.dots(c.img(c.mtoc[None]), 12*f.S, 70)
     return cv.f() + _blur(halo.f(), 2*f.S)
 
 def _g_centrosome(f, rng):
     cv = _Canvas(f.size)
     for c in f.cells:
         if c.kind != 'interphase': continue
-        a = rng.uniform(0, 2*np.pi); d = (2.5 + rng.uniform(0, 2.5))*f.S / c.px * np.array([math.cos(a), math.sin(a)])
-        cv.dots(c.img(np.stack([c.mtoc - d, c.mtoc + d])), 1.9*f.S, 255)
+        a = rng.uniform(0, 2*np.pi); d = (5 + rng.uniform(0, 4))*f.S / c.px * np.array([math.cos(a), math.sin(a)])
+        cv.dots(c.img(np.stack([c.mtoc - d, c.mtoc + d])), 3.5*f.S, 255)
     return cv.f()
 
-def _g_lipid(f, rng): return _puncta(f, rng, (6, 20), (2.6, 6), 0.2, hollow=True)
+def _g_lipid(f, rng): return _puncta(f, rng, (5, 14), (6, 10), 0.2, hollow=True)
 
 def _g_plasma_membrane(f, rng):
     return (f.edges * f.inc) * np.clip(0.8 + 0.3*_smooth_noise(rng, f.size, 6*f.S+2), 0, None) + 0.03*f.cyto
@@ -587,10 +572,10 @@ def _g_mito(f, rng):
     cv = _Canvas(f.size)
     for c in f.cells:
         if c.kind != 'interphase': continue
-        n = int(rng.integers(35, 70) * (c.R / (45*f.S))**2); st = c.cyto_pts(n, rng, 0.7)
+        n = int(rng.integers(25, 50) * (c.R / (45*f.S))**2); st = c.cyto_pts(n, rng, 0.7)
         rel = st - c.n0; th0 = np.arctan2(rel[:, 1], rel[:, 0]) + rng.normal(0, 0.6, len(st))
         w = _walk(st, th0, 3, rng.uniform(0.03, 0.055), 0.35, rng)
-        cv.lines(_clip_paths(c, w), 255*rng.uniform(0.6, 1), 2.2*f.S)
+        cv.lines(_clip_paths(c, w), 255*rng.uniform(0.6, 1), 3.2*f.S)
     return cv.f()
 
 def _g_aggresome(f, rng):
@@ -608,7 +593,7 @@ def _g_cyto_bodies(f, rng):
     cv = _Canvas(f.size)
     for c in f.cells:
         if c.kind != 'interphase': continue
-        n = int(rng.integers(1, 5)); cv.dots(c.img(c.cyto_pts(n, rng)), rng.uniform(3, 5, n)*f.S, 255)
+        n = int(rng.integers(1, 5)); cv.dots(c.img(c.cyto_pts(n, rng)), rng.uniform(5, 8, n)*f.S, 255)
     return cv.f()
 
 def _g_rods_rings(f, rng):
@@ -617,10 +602,10 @@ def _g_rods_rings(f, rng):
         if c.kind != 'interphase' or rng.random() < 0.15: continue
         n = int(rng.integers(1, 5)); p = c.cyto_pts(n, rng)
         rings = rng.random(n) < 0.5
-        cv.dots(c.img(p[rings]), rng.uniform(3.5, 6, rings.sum())*f.S, 255, max(1, int(round(2*f.S))))
-        a = rng.uniform(0, np.pi, n); d = _unit(a) * rng.uniform(5, 10, (n, 1))*f.S
+        cv.dots(c.img(p[rings]), rng.uniform(6, 9, rings.sum())*f.S, 255, max(1, int(round(3*f.S))))
+        a = rng.uniform(0, np.pi, n); d = _unit(a) * rng.uniform(8, 14, (n, 1))*f.S
         q = c.img(p)
-        cv.lines([np.stack([x - dd, x + dd]) for x, dd, r in zip(q, d, rings) if not r], 255, 2.4*f.S)
+        cv.lines([np.stack([x - dd, x + dd]) for x, dd, r in zip(q, d, rings) if not r], 255, 3.5*f.S)
     return cv.f()
 
 GREEN_PATTERNS = [_g_nucleoplasm, _g_nuclear_membrane, _g_nucleoli, _g_fibrillar, _g_speckles, _g_nuclear_bodies,
@@ -629,9 +614,11 @@ GREEN_PATTERNS = [_g_nucleoplasm, _g_nuclear_membrane, _g_nucleoli, _g_fibrillar
                   _g_plasma_membrane, _g_junctions, _g_mito, _g_aggresome, _g_cytosol, _g_cyto_bodies, _g_rods_rings]
 
 # %% ../nbs/00b_synth.ipynb #23bf94b3
+_DIFFUSE = (0, 6, 25)   # nucleoplasm, ER, cytosol: spread over whole compartments
+
 def _green(f, labels, rng):
     g = np.zeros((f.size, f.size), np.float32)
-    for l in labels: g += rng.uniform(0.45, 1.0) * GREEN_PATTERNS[l](f, rng)
+    for l in labels: g += rng.uniform(0.5, 1.0) * (0.5 if l in _DIFFUSE and len(labels) > 1 else 1.) * GREEN_PATTERNS[l](f, rng)
     k = max(3, int(round(6*f.S)) | 1)     # per-cell expression, spread a little past each cell's edge
     expr = cv2.dilate(f.per_cell(rng.lognormal(0, 0.35, len(f.cells))), np.ones((k, k), np.uint8))
     bg = rng.uniform(0.01, 0.07) * (f.cyto + rng.uniform(0.3, 1.5)*f.nuc) * (1 + 0.5*_smooth_noise(rng, f.size, 8*f.S+2))
@@ -647,7 +634,7 @@ def _finish(x, rng, S, level, offset, noise):
     sd *= _noise(rng, x.shape[0]); x += sd; x -= offset
     return np.clip(x, 0, 255, out=x).astype(np.uint8)
 
-_LEVELS = dict(red=(60, 220), green=(40, 230), blue=(70, 250), yellow=(60, 200))   # 99.5th percentile after exposure
+_LEVELS = dict(red=(50, 190), green=(40, 230), blue=(110, 255), yellow=(70, 255))   # 99.5th percentile after exposure
 
 def render_sample(labels, # Label ids whose patterns the green channel shows
                   size:int=512, # Image side in pixels
@@ -662,7 +649,7 @@ def render_sample(labels, # Label ids whose patterns the green channel shows
     return np.stack([out[c] for c in CHANNELS])
 
 # %% ../nbs/00b_synth.ipynb #f775f982
-SYNTH_VERSION = 7   # bump whenever the generator's output changes: the default dataset's folder is versioned
+SYNTH_VERSION = 8   # bump whenever the generator's output changes: the default dataset's folder is versioned
 
 def synth_ids(n:int, seed:int=0) -> list:
     "`n` distinct Ids shaped like the official ones (`8hex-bbXX-11e8-b2XX-ac1f6b6435d0`), fixed by `seed`."
