@@ -52,10 +52,10 @@ def listing(root) -> dict:
             res[str(p.relative_to(root))] = (p.stat().st_size, hashlib.sha256(p.read_bytes()).hexdigest())
     return res
 
-@pytest.fixture(scope='session')
-def kaggle_input(tmp_path_factory) -> Path:
-    "A `/kaggle/input` look-alike: the competition data (under a name of its own) beside a dataset of weights."
-    root = tmp_path_factory.mktemp('kaggle')/'input'
+@pytest.fixture
+def kaggle_input(tmp_path) -> Path:
+    "A fresh `/kaggle/input` look-alike: the competition data (under a name of its own) beside a dataset of weights."
+    root = tmp_path/'kaggle'/'input'
     make_kaggle_dataset(root/COMPETITION)
     (root/'resnet-weights').mkdir(); (root/'resnet-weights'/'README.txt').write_text('not a dataset of images\n')
     return root
