@@ -87,7 +87,8 @@ def test_notebooks_run_on_the_kaggle_layout(kaggle_input, tmp_path):
     data = kaggle_input/COMPETITION
     before = listing(kaggle_input)
     env = _env(HPA_PATH=str(data), HPA_HOME=str(tmp_path/'home'))
-    _run(['nbdev_test', '--path', root/'nbs', '--file_re', '^(' + '|'.join(NOTEBOOKS) + r')\.ipynb$', '--n_workers', '2'],
-         root, env, timeout=900)
+    r = _run(['nbdev_test', '--path', root/'nbs', '--file_re', '^(' + '|'.join(NOTEBOOKS) + r')\.ipynb$', '--n_workers', '2',
+              '--timing'], root, env, timeout=900)
+    for nb in NOTEBOOKS: assert f'{nb}.ipynb:' in r.stdout + r.stderr, (nb, r.stdout[-2000:])  # it ran
     assert not _changes(before, listing(kaggle_input)), _changes(before, listing(kaggle_input))
     assert not (tmp_path/'home').exists(), 'a notebook fell back to the synthetic dataset'
