@@ -1,9 +1,9 @@
 """Decoding and resizing a 4-channel 512x512 sample: OpenCV vs Pillow.
 
-Run: python bench/bench_decode.py [--n 16] [--real /work/shared/hpa_real/train_sample]
+Run: python bench/bench_decode.py [--n 16] [--real DIR]   (DIR default: $HPA_REAL_SAMPLE)
 Times per sample (4 PNGs): decode with cv2.imread vs PIL.Image.open, and resize 512->256 with
 cv2.INTER_AREA vs PIL BICUBIC (and PIL BOX, what hpa_protein.data uses without OpenCV). Files: synthetic ones
-generated in a temporary folder, plus real HPA channels when the folder exists (one channel per Id there, so
+generated in a temporary folder, plus real HPA channels when a folder of them is given (one channel per Id there, so
 a "sample" is 4 different files). CPU time of one process, best of 3 repeats (wall time on a shared machine
 measures the neighbours); compare the ratios.
 """
@@ -17,7 +17,7 @@ from hpa_protein.synth import make_synth
 cv2.setNumThreads(1)
 p = argparse.ArgumentParser()
 p.add_argument('--n', type=int, default=16, help='synthetic samples')
-p.add_argument('--real', default='/work/shared/hpa_real/train_sample', help='folder of real PNGs (skipped if absent)')
+p.add_argument('--real', default=os.environ.get('HPA_REAL_SAMPLE', ''), help='folder of real PNGs (default: $HPA_REAL_SAMPLE; skipped if unset or absent)')
 p.add_argument('--repeats', type=int, default=3)
 a = p.parse_args()
 
@@ -58,8 +58,8 @@ try:
     ids = [l.split(',')[0] for l in (ds/'train.csv').read_text().splitlines()[1:]]
     report('synthetic', [[img_file(ds/'train', i, c) for c in CHANNELS] for i in ids])
     real = Path(a.real)
-    if real.is_dir():
+    if a.real and real.is_dir():
         fs = sorted(real.glob('*.png'))[:4*a.n]
         if len(fs) >= 4: report(f'real ({real})', [fs[i:i+4] for i in range(0, len(fs) - 3, 4)])
-    else: print(f'\n(real files: {real} not found, skipped)')
+    else: print(f'\n(real files: {a.real or "no --real or $HPA_REAL_SAMPLE"} not found, skipped)')
 finally: shutil.rmtree(tmp, ignore_errors=True)

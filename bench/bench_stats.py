@@ -2,7 +2,7 @@
 
 usage: python bench/bench_stats.py [--path DATASET] [--folder train] [--n_ids 120] [--rounds 3]
 Default data: the configured dataset (hpa_path(): the synthetic one unless HPA_PATH is set). For a folder of
-real PNGs: --path /work/shared/hpa_real --folder train_sample.
+real PNGs, e.g. DATA/train_sample: --path DATA --folder train_sample.
 Rounds interleave the two measurements and keep the best of each, because the machine is shared.
 """
 import argparse, os, time

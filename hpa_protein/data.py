@@ -5,6 +5,7 @@
 # %% ../nbs/00a_data.ipynb #d33b819b
 from __future__ import annotations
 import os, sys, time, tempfile, warnings
+from functools import wraps
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
 import numpy as np, pandas as pd
@@ -13,10 +14,11 @@ from fastcore.script import call_parse, Param
 from fastcore.basics import ifnone
 
 # %% auto #0
-__all__ = ['LABELS', 'N_CLASSES', 'CHANNELS', 'OFFICIAL_COUNTS', 'OFFICIAL_LABELS_PER_IMAGE', 'KAGGLE_INPUT', 'hpa_home',
-           'hpa_path', 'img_file', 'HPADataError', 'parse_target', 'read_labels', 'read_ids', 'to_multihot',
-           'from_multihot', 'read_channel', 'read_sample', 'atomic_write', 'atomic_write_text', 'save_fig', 'write_png',
-           'composite', 'show_sample', 'progress', 'pmap', 'check_png', 'validate', 'validate_cli']
+__all__ = ['LABELS', 'N_CLASSES', 'CHANNELS', 'OFFICIAL_COUNTS', 'OFFICIAL_LABELS_PER_IMAGE', 'KAGGLE_ROOT', 'USER_ERRORS',
+           'hpa_home', 'is_dataset', 'find_datasets', 'hpa_path', 'img_file', 'HPADataError', 'parse_target',
+           'read_labels', 'read_ids', 'to_multihot', 'from_multihot', 'read_channel', 'read_sample', 'atomic_write',
+           'atomic_write_text', 'save_fig', 'write_png', 'composite', 'show_sample', 'progress', 'pmap', 'check_png',
+           'validate', 'HPAArgError', 'one_line', 'user_errors', 'validate_cli']
 
 # %% ../nbs/00a_data.ipynb #493482b0
 LABELS = ['Nucleoplasm', 'Nuclear membrane', 'Nucleoli', 'Nucleoli fibrillar center', 'Nuclear speckles',
@@ -34,21 +36,50 @@ OFFICIAL_COUNTS = [12885, 1254, 3621, 1561, 1858, 2513, 1008, 2822, 53, 45, 28, 
 OFFICIAL_LABELS_PER_IMAGE = {1: 15126, 2: 12485, 3: 3160, 4: 299, 5: 2}
 
 # %% ../nbs/00a_data.ipynb #11d8a140
-KAGGLE_INPUT = Path('/kaggle/input/human-protein-atlas-image-classification')
+KAGGLE_ROOT = Path('/kaggle/input')  # where Kaggle mounts the competition data and attached datasets (read only)
 
 def hpa_home() -> Path:
     "Folder for generated data and caches: `$HPA_HOME`, default `~/.cache/hpa_protein`."
     return Path(os.environ.get('HPA_HOME', '~/.cache/hpa_protein')).expanduser()
 
+def is_dataset(folder) -> bool:
+    "Does `folder` look like an HPA dataset: a `train.csv` beside a `train/` folder?"
+    folder = Path(folder)
+    return (folder/'train.csv').is_file() and (folder/'train').is_dir()
+
+def _kaggle_root() -> Path: return Path(os.environ.get('HPA_KAGGLE_ROOT') or KAGGLE_ROOT)
+
+def find_datasets(root=None, # Folder to search (default: `$HPA_KAGGLE_ROOT`, else `KAGGLE_ROOT`)
+                  depth:int=4, # Folder levels below `root` to look at
+                 ) -> list:
+    "Every dataset folder under `root` (see `is_dataset`); full Kaggle layout first, then shortest path."
+    root = Path(root) if root is not None else _kaggle_root()
+    found, level = [], [root] if root.is_dir() else []
+    for _ in range(depth + 1):
+        below = []
+        for d in level:
+            if is_dataset(d): found.append(d); continue  # never walk into its image folders
+            try: below += sorted(Path(e.path) for e in os.scandir(d) if not e.name.startswith('.') and e.is_dir())
+            except OSError: pass  # unreadable: not ours to search
+        level = below
+    full = lambda d: (d/'sample_submission.csv').is_file() and (d/'test').is_dir()
+    return sorted(found, key=lambda d: (not full(d), len(d.parts), str(d)))
+
 def hpa_path(path=None, # A dataset folder; wins over everything else
              synth:bool=True, # Fall back to (and make, if missing) the built-in synthetic dataset
             ) -> Path:
-    "The dataset folder: `path`, else `$HPA_PATH`, else the Kaggle input, else the synthetic dataset."
+    "The dataset folder: `path`, else `$HPA_PATH`, else the one found under the Kaggle input, else the synthetic dataset."
     if path is not None: return Path(path).expanduser()
     if os.environ.get('HPA_PATH'): return Path(os.environ['HPA_PATH']).expanduser()
-    if KAGGLE_INPUT.exists(): return KAGGLE_INPUT
-    if not synth: raise FileNotFoundError('No dataset: pass a path, set HPA_PATH, or run on Kaggle.')
-    from .synth import default_synth
+    root = _kaggle_root()
+    found = find_datasets(root)
+    if len(found) > 1:
+        warnings.warn(f'{len(found)} datasets under {root}: using {found[0]} (not {", ".join(map(str, found[1:]))}); '
+                      'set HPA_PATH to choose', stacklevel=2)
+    if found: return found[0]
+    if not synth: raise FileNotFoundError(f'No dataset: pass a path, set HPA_PATH, or attach the competition data (a train.csv beside train/ under {root}).')
+    if root.is_dir(): warnings.warn(f'no dataset (a train.csv beside train/) under {root}: using the synthetic dataset', stacklevel=2)
+    from hpa_protein.synth import default_synth
     return default_synth()
 
 # %% ../nbs/00a_data.ipynb #2ab161e0
@@ -309,14 +340,48 @@ def validate(path=None, # The dataset folder (default: `hpa_path()`)
     return [p for r in res for p in r]
 
 
+# %% ../nbs/00a_data.ipynb #3fde0fd6
+class HPAArgError(ValueError):
+    "An argument value that cannot be used, named in the message."
+
+USER_ERRORS = (HPADataError, HPAArgError, FileNotFoundError, NotADirectoryError)
+
+def one_line(msg) -> str:
+    "A message as one line: its lines joined by '; ' (by a space after a line ending in ':')."
+    res = ''
+    for l in filter(None, (l.strip() for l in str(msg).splitlines())):
+        res += ('' if not res else ' ' if res.endswith(':') else '; ') + l
+    return res
+
+def _console_names(func) -> set:
+    "The installed console scripts that run `func`."
+    from importlib.metadata import entry_points
+    target = f'{func.__module__}:{func.__name__}'
+    return {ep.name for ep in entry_points(group='console_scripts') if ep.value.replace(' ', '') == target}
+
+def user_errors(func):
+    "Decorate a CLI function (below `@call_parse`): as a command, a user error is one line on stderr and exit status 2."
+    @wraps(func)
+    def _f(*args, **kwargs):
+        try: return func(*args, **kwargs)
+        except USER_ERRORS as e:
+            prog = Path(sys.argv[0]).stem
+            if os.environ.get('HPA_TRACEBACK') or prog not in _console_names(func): raise
+            print(f'{prog}: {one_line(e) or type(e).__name__}', file=sys.stderr, flush=True)
+            sys.exit(2)
+    _f.user_errors = True  # `wraps` copies it onto `call_parse`'s wrapper, so a test can check every CLI
+    return _f
+
 # %% ../nbs/00a_data.ipynb #64610558
 @call_parse
+@user_errors
 def validate_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle input, or the synthetic dataset)
                  split:str='both', # 'train', 'test' or 'both'
                  size:int=512, # Expected image size; 0 to accept any
                  n_workers:int=None, # Processes (default: all cores)
                 ):
     "Check a dataset in the Kaggle layout; print every problem; exit 1 if there is any."
+    if split not in ('train', 'test', 'both'): raise HPAArgError(f"--split {split!r}: expected 'train', 'test' or 'both'")
     path = hpa_path(path)
     splits = ['train', 'test'] if split == 'both' else [split]
     probs = [f'[{s}] {p}' for s in splits for p in validate(path, s, size, n_workers)]

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
 from fastcore.script import call_parse
-from .data import CHANNELS, HPADataError, hpa_path, read_channel, parse_target, progress, atomic_write, pmap
+from .data import (CHANNELS, HPADataError, HPAArgError, hpa_path, read_channel, parse_target, progress,
+                              atomic_write, pmap, user_errors)
 
 # %% auto #0
 __all__ = ['HASHES', 'phash', 'dhash', 'hash_image', 'popcount', 'hamming', 'close_pairs', 'close_pairs_brute', 'group_hashes',
@@ -78,7 +79,7 @@ def close_pairs(hashes, # uint64 hashes, all distinct (e.g. from `np.unique`)
                ) -> tuple:
     "Index arrays `(i, j)`, `i < j`, of the pairs of `hashes` at most `max_dist` bits apart (multi-index hashing)."
     h = np.asarray(hashes, np.uint64)
-    if max_dist < 0 or max_dist > 31: raise ValueError(f'max_dist={max_dist}: expected 0..31')
+    if max_dist < 0 or max_dist > 31: raise HPAArgError(f'max_dist={max_dist}: expected 0..31')
     ii, jj = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     if len(h) < 2 or max_dist == 0: return ii[0], jj[0]
     for lo, w in _blocks(max_dist):
@@ -172,7 +173,8 @@ def find_dups(path=None, # The dataset folder (default: `hpa_path()`)
     "Every image of `sets` with its duplicate group: DataFrame `Id, set, group, hash` (duplicate groups first)."
     path = hpa_path(path)
     if isinstance(sets, str): sets = sets.split(',')
-    if channel not in CHANNELS: raise ValueError(f'channel {channel!r}: expected one of {CHANNELS}')
+    if channel not in CHANNELS: raise HPAArgError(f'channel {channel!r}: expected one of {CHANNELS}')
+    if method not in HASHES: raise HPAArgError(f'method {method!r}: expected one of {list(HASHES)}')
     ids, set_of, fns = [], [], []
     for s in sets:
         i, t, f = _set_files(path, s, channel); ids += i; set_of += t; fns += f
@@ -207,6 +209,7 @@ def dup_labels(dups_df:pd.DataFrame, # `find_dups`' table (`Id, set, group`)
 
 # %% ../nbs/00d_dups.ipynb #7085046e
 @call_parse
+@user_errors
 def dups_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle input, or the synthetic dataset)
              out:str='outputs', # Output folder: writes OUT/dups.csv
              sets:str='train,test', # Comma-separated image folders of the dataset
@@ -216,8 +219,7 @@ def dups_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle inp
              n_workers:int=None, # Processes (default: all cores)
             ):
     "Find near-duplicate images across sets; write OUT/dups.csv (Id,set,group,hash)."
-    try: df = find_dups(path, sets, channel, max_dist, method, n_workers=n_workers)
-    except HPADataError as e: print(f'error: {e}', file=sys.stderr); sys.exit(1)
+    df = find_dups(path, sets, channel, max_dist, method, n_workers=n_workers)
     out = Path(out); atomic_write(out/'dups.csv', lambda f: df.to_csv(f, index=False), suffix='.csv')
     g = dup_groups(df)
     kinds = g.groupby('group').set.agg(lambda s: '+'.join(sorted(set(s)))).value_counts()

@@ -12,7 +12,7 @@ import numpy as np, pandas as pd
 from PIL import Image
 from fastcore.script import call_parse
 from .data import (CHANNELS, HPADataError, hpa_path, img_file, read_labels, write_png, check_png,
-                              progress, _fmt_problems, atomic_write, pmap)
+                              progress, _fmt_problems, atomic_write, pmap, user_errors)
 
 # %% auto #0
 __all__ = ['V18_URL', 'read_v18', 'merge_labels', 'import_v18', 'v18_url', 'download_v18', 'import_v18_cli']
@@ -177,6 +177,7 @@ def download_v18(labels_csv, # The HPAv18 label table (its Ids are downloaded)
 
 # %% ../nbs/00c_external.ipynb #2d7de79f
 @call_parse
+@user_errors
 def import_v18_cli(src:str, # Folder of HPAv18 JPEGs, `{Id}_{color}.jpg`
                    dest:str, # Output dataset folder
                    labels_csv:str, # The HPAv18 label table (`HPAv18RBGY_wodpl.csv`)
@@ -192,5 +193,4 @@ def import_v18_cli(src:str, # Folder of HPAv18 JPEGs, `{Id}_{color}.jpg`
         fails = download_v18(labels_csv, src)
         for f in fails[:20]: print(f)
         if fails: print(f'{len(fails)} download(s) failed; their Ids need --skip_bad')
-    try: import_v18(src, dest, labels_csv, path, size, n_workers, skip_bad, not no_link)
-    except HPADataError as e: print(f'error: {e}', file=sys.stderr); sys.exit(1)
+    import_v18(src, dest, labels_csv, path, size, n_workers, skip_bad, not no_link)

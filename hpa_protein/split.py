@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
 from .data import (LABELS, N_CLASSES, HPADataError, hpa_path, read_labels, to_multihot,
-                              parse_target, atomic_write_text)   # atomic_write_text: also importable from here, as before
+                              parse_target, atomic_write_text, HPAArgError, user_errors)   # atomic_write_text: also importable from here, as before
 
 # %% auto #0
 __all__ = ['label_combos', 'iterative_stratification', 'read_groups', 'split', 'split_report', 'split_quality',
@@ -36,7 +36,7 @@ def label_combos(y, # `(N, 28)` multi-hot labels
     "Indicator `(N, C)` of the label combinations of size `order` (with repetition, so pairs include singles)."
     y = np.asarray(y, dtype=bool)
     if order == 1: return y.astype(np.int32)
-    if order != 2: raise ValueError(f'order must be 1 or 2, got {order}')
+    if order != 2: raise HPAArgError(f'order must be 1 or 2, got {order}')
     i, j = np.triu_indices(y.shape[1])
     return (y[:, i] & y[:, j]).astype(np.int32)
 
@@ -114,7 +114,7 @@ def split(df:pd.DataFrame, # `Id,Target` table
           groups=None, # Keep rows of a group together: CSV `Id,group`, Series or array (see `read_groups`)
          ) -> pd.DataFrame:
     "A copy of `df` with a boolean column `is_valid`, stratified on the labels."
-    if not 0 < valid_pct < 1: raise ValueError(f'valid_pct must be between 0 and 1, got {valid_pct}')
+    if not 0 < valid_pct < 1: raise HPAArgError(f'valid_pct must be between 0 and 1, got {valid_pct}')
     n_warn = int(round(1 / min(valid_pct, 1 - valid_pct)))
     if order == 1 and groups is None:
         from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
@@ -181,7 +181,7 @@ def kfold(df:pd.DataFrame, # `Id,Target` table
           groups=None, # Keep rows of a group in one fold (see `read_groups`)
          ) -> pd.DataFrame:
     "A copy of `df` with an int column `fold`, stratified on the labels."
-    if n_splits < 2: raise ValueError(f'n_splits must be at least 2, got {n_splits}')
+    if n_splits < 2: raise HPAArgError(f'n_splits must be at least 2, got {n_splits}')
     if order == 1 and groups is None:
         from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
         y = _labels(df, n_splits)
@@ -229,6 +229,7 @@ def load_split(fn, # A CSV written by `save_split`, or a folder holding `split.c
 
 # %% ../nbs/01_split.ipynb #c0ee3e06
 @call_parse
+@user_errors
 def split_cli(path:str=None, # Dataset folder with train.csv, or a CSV (default: `hpa_path()`)
               out:str='outputs', # Output folder; writes OUT/split.csv
               valid_pct:float=0.2, # Fraction for validation (ignored with --n_splits)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
 from .data import (CHANNELS, HPADataError, hpa_path, img_file, read_channel, progress, cv2, atomic_write_text,
-                              pmap)
+                              pmap, user_errors)
 from .split import load_split
 
 # %% auto #0
@@ -132,6 +132,7 @@ def load_stats(fn=None, # `stats.json` or a folder holding it; None: `HPA_STATS`
 
 # %% ../nbs/02_stats.ipynb #9d0c193b
 @call_parse
+@user_errors
 def stats_cli(path:str=None, # Dataset folder (default: `hpa_path()`)
               out:str='outputs', # Output folder; writes OUT/stats.json
               split:str=None, # split.csv (or its folder): use its training rows (is_valid False)

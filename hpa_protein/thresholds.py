@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
 from .data import (LABELS, N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS_PER_IMAGE, HPADataError,
-                              hpa_path, img_file, read_labels, to_multihot, read_sample, composite, atomic_write, save_fig)
+                              hpa_path, img_file, read_labels, to_multihot, read_sample, composite, atomic_write, save_fig,
+                              user_errors)
 
 # %% auto #0
 __all__ = ['check_probs', 'check_thresholds', 'apply_thresholds', 'f1_scores', 'macro_f1_np', 'sim_labels', 'sim_preds',
@@ -379,6 +380,7 @@ def tune_thresholds(out, # Folder with valid_preds.npz; thresholds.json and figu
                 worst=rep.sort_values('f1').label.tolist()[:5])
 
 @call_parse
+@user_errors
 def thresholds_cli(out:str='outputs', # Folder with valid_preds.npz (from hpa_train); results go here
                    rule:str='f1', # 'f1' or 'fraction'
                    shrink:float=0., # With rule f1: shrink rare classes toward the global threshold (k, e.g. 10)

@@ -37,3 +37,29 @@ def test_console_scripts_answer_help():
         exe = Path(sys.executable).parent/name
         r = subprocess.run([str(exe), '--help'], capture_output=True, text=True, timeout=120)
         assert r.returncode == 0 and 'usage' in r.stdout.lower(), (name, r.stdout[-500:], r.stderr[-2000:])
+
+def test_readme_commands_use_real_options():
+    "Every `hpa_*` command line in the README's sh blocks names options its CLI has (the Kaggle recipe stays true)."
+    import shlex
+    from fastcore.script import anno_parser
+    funcs = {}
+    for name, target in scripts().items():
+        mod, fn = target.split(':'); funcs[name] = getattr(__import__(mod, fromlist=[fn]), fn)
+    seen = set()
+    for block in re.findall(r'```sh\n(.*?)```', (root/'README.md').read_text(), re.S):
+        for line in block.splitlines():
+            for part in re.split(r'&&|;', line.split(' #')[0]):
+                toks = shlex.split(part.replace('$(which ', '').replace(')', ''))
+                cmd = next((t for t in toks if t in funcs), None)
+                if cmd is None: continue
+                opts = set(anno_parser(funcs[cmd])._option_string_actions)
+                for t in toks[toks.index(cmd) + 1:]:
+                    if t.startswith('--'): assert t in opts, f'README: {cmd} has no option {t}'
+                seen.add(cmd)
+    assert {'hpa_train', 'hpa_predict', 'hpa_split'} <= seen, seen
+
+def test_fixture_paths_named_in_notebooks_exist():
+    "Notebook cells that read the repository's fixtures skip where they are absent; so the path they name must exist here."
+    for nb in sorted((root/'nbs').glob('*.ipynb')):
+        for p in set(re.findall(r"\.\./tests/fixtures/[\w/.-]+", nb.read_text())):
+            assert (root/'nbs'/p).exists(), f'{nb.name}: {p} does not exist'

