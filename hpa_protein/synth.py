@@ -10,15 +10,15 @@ from functools import lru_cache
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
 from .data import (LABELS, N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS_PER_IMAGE, hpa_home,
-                              img_file, progress, pmap)
+                              img_file, progress, pmap, HPAArgError, user_errors)
 try:
     import cv2
     cv2.setNumThreads(1)
 except ImportError: cv2 = None
 
 # %% auto #0
-__all__ = ['LABEL_WEIGHTS', 'GREEN_PATTERNS', 'SYNTH_VERSION', 'DEFAULT_SYNTH', 'fit_label_weights', 'sample_labels',
-           'render_sample', 'synth_ids', 'make_synth', 'default_synth', 'synth_cli']
+__all__ = ['LABEL_WEIGHTS', 'MAGNIFICATION', 'GREEN_PATTERNS', 'SYNTH_VERSION', 'DEFAULT_SYNTH', 'fit_label_weights',
+           'sample_labels', 'render_sample', 'synth_ids', 'make_synth', 'default_synth', 'synth_cli']
 
 # %% ../nbs/00b_synth.ipynb #91ae6d60
 def _n_per_image():
@@ -205,9 +205,8 @@ def _smooth_noise(rng, size, cell=16):
     n = max(2, int(round(size / cell)) + 2)
     return cv2.resize(rng.standard_normal((n, n), np.float32), (size, size), interpolation=cv2.INTER_CUBIC)
 
-def _reticulum(rng, size):
-    "A reticular network texture in [0, 1] (the ER), with meshes ~5 px across at 512, drawn afresh for each image."
-    S = size / 512
+def _reticulum(rng, size, S):
+    "A reticular network texture in [0, 1] (the ER), with meshes ~5`S` px across, drawn afresh for each image."
     wn = rng.standard_normal((size, size), np.float32)
     bp = _blur(wn, 1.4*S+0.3) - _blur(wn, 3.5*S+0.5)
     return 1 - np.clip(np.abs(bp) / (0.5*bp.std() + 1e-6), 0, 1)
@@ -246,11 +245,14 @@ def _label_map(cells, size):
     if k > 1: lab = cv2.medianBlur(cv2.resize(lab, (size, size), interpolation=cv2.INTER_NEAREST), 5)
     return lab
 
+MAGNIFICATION = (1.3, 1.9)   # per image: cells and everything in them drawn this much larger than at 1
+
 class _Field:
     "The cells of one image: geometry, label maps and the shared red/yellow structures."
     def __init__(self, labels, size, rng):
         _need_cv2()
-        self.size, self.rng, self.S = size, rng, size / 512
+        self.size, self.rng, self.mag = size, rng, rng.uniform(*MAGNIFICATION)
+        self.S = size / 512 * self.mag                   # pixels per unit of length (a pixel at 512, magnification 1)
         S, lbl = self.S, set(labels)
         # the look of this image's cell line: size, crowding, elongation, irregular outlines
         R = rng.uniform(42, 88) * S                      # typical cell radius (px)
@@ -376,8 +378,8 @@ class _Field:
         "The endoplasmic reticulum: a reticular texture in the cytoplasm, densest around the nucleus."
         if self._er is None:
             rng, S = self.rng, self.S
-            net = _reticulum(rng, self.size)
-            self._er = (0.1 + 0.9*net**2) * (0.05 + self.peri) * (self.cyto + 0.1*self.nuc)
+            net = _reticulum(rng, self.size, S)
+            self._er = (0.1 + 0.9*net**2) * (0.15 + self.peri) * (self.cyto + 0.1*self.nuc)
         return self._er
 
     @property
@@ -634,7 +636,7 @@ def _finish(x, rng, S, level, offset, noise):
     sd *= _noise(rng, x.shape[0]); x += sd; x -= offset
     return np.clip(x, 0, 255, out=x).astype(np.uint8)
 
-_LEVELS = dict(red=(50, 190), green=(40, 230), blue=(110, 255), yellow=(70, 255))   # 99.5th percentile after exposure
+_LEVELS = dict(red=(58, 220), green=(40, 225), blue=(110, 255), yellow=(100, 255))   # 99.5th percentile after exposure
 
 def render_sample(labels, # Label ids whose patterns the green channel shows
                   size:int=512, # Image side in pixels
@@ -644,8 +646,8 @@ def render_sample(labels, # Label ids whose patterns the green channel shows
     rng, rng_g = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2)]
     f = _Field(labels, size, rng)
     chans = dict(red=_red(f), blue=_blue(f), yellow=_yellow(f))   # the reference stains first, from `rng` only
-    out = {c: _finish(chans[c], rng, f.S, rng.uniform(*_LEVELS[c]), rng.uniform(0, 8), rng.uniform(1, 4)) for c in chans}
-    out['green'] = _finish(_green(f, labels, rng_g), rng_g, f.S, rng_g.uniform(*_LEVELS['green']), rng_g.uniform(0, 8), rng_g.uniform(1, 4))
+    out = {c: _finish(chans[c], rng, size/512, rng.uniform(*_LEVELS[c]), rng.uniform(0, 8), rng.uniform(1, 4)) for c in chans}
+    out['green'] = _finish(_green(f, labels, rng_g), rng_g, size/512, rng_g.uniform(*_LEVELS['green']), rng_g.uniform(0, 8), rng_g.uniform(1, 4))
     return np.stack([out[c] for c in CHANNELS])
 
 # %% ../nbs/00b_synth.ipynb #f775f982
@@ -688,8 +690,8 @@ def make_synth(dest, # Folder to create, in the Kaggle layout
     "Write a synthetic dataset: `train/`, `test/`, `train.csv`, `sample_submission.csv` and `test_labels.csv`."
     _need_cv2()
     dest = Path(dest).expanduser()
-    if size < 32: raise ValueError(f'size={size}: use at least 32 pixels')
-    if n_train < 0 or n_test < 0: raise ValueError(f'n_train={n_train}, n_test={n_test}: counts must be >= 0')
+    if size < 32: raise HPAArgError(f'size={size}: use at least 32 pixels')
+    if n_train < 0 or n_test < 0: raise HPAArgError(f'n_train={n_train}, n_test={n_test}: counts must be >= 0')
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())) and not overwrite:
         raise FileExistsError(f'{dest}: exists and is not empty; choose another folder or pass overwrite=True')
     n_all = n_train + n_test
@@ -739,6 +741,7 @@ def default_synth(show:bool=True, # Show progress while generating
 
 # %% ../nbs/00b_synth.ipynb #5d3dd9e7
 @call_parse
+@user_errors
 def synth_cli(dest:str=None, # Folder to create (required)
               n_train:int=480, # Training images
               n_test:int=80, # Test images
@@ -749,5 +752,8 @@ def synth_cli(dest:str=None, # Folder to create (required)
               overwrite:bool=False, # Replace an existing non-empty folder
              ):
     "Write a synthetic HPA-like dataset in the Kaggle layout."
-    if dest is None: raise SystemExit('hpa_synth: --dest DIR is required')
+    if dest is None: raise HPAArgError('--dest DIR is required')
+    d = Path(dest).expanduser()
+    if d.exists() and (not d.is_dir() or any(d.iterdir())) and not overwrite:
+        raise HPAArgError(f'{d}: exists and is not empty; choose another folder or pass --overwrite')
     print(make_synth(dest, n_train, n_test, size, seed, min_per_class, n_workers, overwrite=overwrite))

@@ -15,7 +15,7 @@ from .data import (LABELS, N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS
 # %% auto #0
 __all__ = ['check_probs', 'check_thresholds', 'apply_thresholds', 'f1_scores', 'macro_f1_np', 'sim_labels', 'sim_preds',
            'f1_cuts', 'global_threshold', 'best_thresholds', 'label_fractions', 'fraction_thresholds', 'compare_rules',
-           'save_thresholds', 'load_thresholds', 'plot_f1_curves', 'class_report', 'plot_class_report',
+           'crossfit_f1', 'save_thresholds', 'load_thresholds', 'plot_f1_curves', 'class_report', 'plot_class_report',
            'confident_mistakes', 'show_mistakes', 'confusion_pairs', 'load_valid_preds', 'tune_thresholds',
            'thresholds_cli']
 
@@ -215,6 +215,21 @@ def compare_rules(probs, y, # Validation probabilities and labels
     d = df.sub(df['f1'], axis=0)                                 # paired: same split, other rule
     return pd.DataFrame({'macro F1': df.mean(), 'sd': df.std(), 'vs f1': d.mean(), 'vs f1 sd': d.std()}).round(4)
 
+# %% ../nbs/04_thresholds.ipynb #23a96bbe
+def crossfit_f1(probs, # `(N, 28)` validation probabilities
+                y, # `(N, 28)` 0/1 validation labels
+                k:int=2, # Parts; each is thresholded by the thresholds tuned on the others
+                seed:int=0, # Seed of the (label-stratified) parts
+                **kwargs, # Passed to `best_thresholds` (e.g. `shrink`)
+               ) -> float:
+    "Macro F1 of `probs` where each of `k` parts is thresholded with the thresholds tuned on the other parts."
+    from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+    probs = check_probs(probs); y = _check_y(y, probs)
+    pred = np.zeros(probs.shape, bool)
+    for trn, tst in MultilabelStratifiedKFold(k, shuffle=True, random_state=seed).split(probs, y):
+        pred[tst] = apply_thresholds(probs[tst], best_thresholds(probs[trn], y[trn], **kwargs))
+    return float(f1_scores(y, pred).mean())
+
 # %% ../nbs/04_thresholds.ipynb #513ee5c0
 def save_thresholds(th, fn) -> Path:
     "Write 28 thresholds to `fn` as JSON keyed by label name (atomic)."
@@ -376,7 +391,8 @@ def tune_thresholds(out, # Folder with valid_preds.npz; thresholds.json and figu
         mis = confident_mistakes(probs, y, th, n=8, max_per_label=2)
         folder = _image_folder(path, [ids[r] for r in mis.row])
         if folder is not None: save_fig(show_mistakes(mis, ids, folder, size=128), out/'figures'/'mistakes.png', dpi=90)
-    return dict(n=len(ids), f1_05=macro_f1_np(y, probs, .5), f1_tuned=macro_f1_np(y, probs, th), thresholds=th,
+    return dict(n=len(ids), f1_05=macro_f1_np(y, probs, .5), f1_tuned=macro_f1_np(y, probs, th),
+                f1_crossfit=crossfit_f1(probs, y, shrink=shrink) if rule == 'f1' else None, thresholds=th,
                 worst=rep.sort_values('f1').label.tolist()[:5])
 
 @call_parse
@@ -389,6 +405,7 @@ def thresholds_cli(out:str='outputs', # Folder with valid_preds.npz (from hpa_tr
     "Tune per-class thresholds on validation predictions; write OUT/thresholds.json, reports and figures."
     r = tune_thresholds(out, rule, shrink, path)
     print(f'{r["n"]} validation images; macro F1 at 0.5: {r["f1_05"]:.4f}; '
-          f'with {rule} thresholds{f" (shrink {shrink:g})" if shrink else ""}: {r["f1_tuned"]:.4f} (tuned on the same data)')
+          f'with {rule} thresholds{f" (shrink {shrink:g})" if shrink else ""}: {r["f1_tuned"]:.4f} (tuned on the same data)'
+          + (f', {r["f1_crossfit"]:.4f} cross-fitted (each half thresholded by the other)' if r['f1_crossfit'] is not None else ''))
     print(f'weakest classes: {", ".join(r["worst"])}')
     print(f'wrote {Path(out)/"thresholds.json"}, class_report.csv, confusions.csv, figures/')
