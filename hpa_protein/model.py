@@ -277,14 +277,17 @@ class HPALearner(Learner):
         cbs = [c for c in self.cbs if isinstance(c, self._train_only)]
         cl = any(isinstance(c, ChannelsLast) for c in cbs)
         self.remove_cbs(cbs)
-        old = self.path, self.logger
-        self.path, self.logger, self.versions = Path('.'), print, hpa_versions()
+        old = self.path, self.dls.path, self.logger, self.__dict__.get('__stored_args__')
+        self.path, self.dls.path, self.logger, self.versions = Path('.'), Path('.'), print, hpa_versions()
+        if old[-1] is not None: self.__stored_args__ = {**old[-1], 'path': Path('.')}  # `Learner(path=...)` kept by `store_attr`
+        for m in self.metrics: m.reset()  # no validation tensors in the file
         self.model.to(memory_format=torch.contiguous_format)
         for dl in self.dls.loaders: dl.new()  # fastai reads one batch for its types (once): while the readers can
         try:
             with unbound_readers(self.dls): super().export(fn, **kwargs)
         finally:
-            self.path, self.logger = old
+            self.path, self.dls.path, self.logger = old[:3]
+            if old[-1] is not None: self.__stored_args__ = old[-1]
             self.add_cbs(cbs)
             if cl: self.model.to(memory_format=torch.channels_last)
 
