@@ -24,8 +24,8 @@ from .stats import load_stats
 
 # %% auto #0
 __all__ = ['load_cache', 'cache_bytes', 'check_disk', 'build_cache', 'cache_cli', 'TensorHPA', 'parse_item', 'HPAReader',
-           'ChannelBrightness', 'hpa_augs', 'ImageNorm', 'HPADL', 'rare_weights', 'unbound_readers', 'hpa_dls',
-           'hpa_test_dl']
+           'ChannelBrightness', 'hpa_augs', 'ImageNorm', 'RandomCrops', 'HPADL', 'rare_weights', 'unbound_readers',
+           'hpa_dls', 'hpa_test_dl']
 
 # %% ../nbs/02a_loaders.ipynb #8ce2b87b
 def _get_stats(stats=None):
@@ -242,6 +242,18 @@ class ImageNorm(Transform):
         return (x/top - self.mean)/self.std
     def decodes(self, x:TensorImage): return (x*self.std + self.mean).clamp(0, 1)
 
+# %% ../nbs/02a_loaders.ipynb #c0de84eb
+class RandomCrops(Transform):
+    "A random `size`×`size` window of each image of a training batch (validation: unchanged)."
+    split_idx, order = 0, 5  # training only; on the uint8 batch, before `IntToFloatTensor`
+    def __init__(self, size:int): self.size = size; super().__init__()
+    def encodes(self, x:TensorImage):
+        c, (h, w) = self.size, x.shape[-2:]
+        if h < c or w < c: raise HPADataError(f'crop {c}: larger than the images ({h}×{w}); read them at a larger size')
+        if (h, w) == (c, c): return x
+        top, left = torch.randint(0, h - c + 1, (len(x),)).tolist(), torch.randint(0, w - c + 1, (len(x),)).tolist()
+        return torch.stack([o[:, t:t+c, l:l+c] for o, t, l in zip(x, top, left)])
+
 # %% ../nbs/02a_loaders.ipynb #ab6ec887
 class HPADL(TfmdDL):
     "A `TfmdDL` reading items with a persistent thread pool of `n_threads`; optional weighted sampling."
@@ -357,6 +369,7 @@ def hpa_dls(path=None, # The dataset folder (default: `hpa_path()`)
             max_lighting:float=0.2, # Largest per-channel brightness change
             val_bs:int=None, # Validation batch size (default: 2*bs)
             norm:str='stats', # 'stats': standardise with `stats`; 'image': `ImageNorm` (each image's own scale)
+            crop:int=None, # Train on random `crop`×`crop` windows of the `size`-px images (`RandomCrops`)
             device=None, # Device of the batches (default: the GPU when there is one)
             show:bool=True, # Show progress when building a cache
            ) -> DataLoaders:
@@ -367,7 +380,7 @@ def hpa_dls(path=None, # The dataset folder (default: `hpa_path()`)
     items = list(zip(df.Id.astype(str), to_multihot(df.Target).tolist()))
     splits = [np.flatnonzero(~df.is_valid.values).tolist(), np.flatnonzero(df.is_valid.values).tolist()]
     dsets = Datasets(items, tfms=[[ItemGetter(0), reader], [ItemGetter(1), EncodedMultiCategorize(LABELS)]], splits=splits)
-    tfms = [IntToFloatTensor()] + (hpa_augs(max_zoom, max_lighting) if aug else []) + \
+    tfms = ([RandomCrops(crop)] if crop else []) + [IntToFloatTensor()] + (hpa_augs(max_zoom, max_lighting) if aug else []) + \
            [nm]
     wgts = None
     if oversample: wgts = rare_weights(df.Target[~df.is_valid.values], 0.5 if oversample is True else oversample)

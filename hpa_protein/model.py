@@ -480,6 +480,7 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
           oversample=False, # Weighted sampling by rarest label (True or a power)
           aug:bool=True, # Augment the training set
           norm:str='stats', # 'stats': the dataset's channel statistics; 'image': each image's own scale (`ImageNorm`)
+          crop:int=None, # Train on random `crop`-px windows of the `size`-px images; validate on whole images
           num_workers:int=None, # Reading threads
           resume:bool=False, # Continue from `out/models/last.pth` if present
           cpu_bf16:bool=False, # bfloat16 autocast on CPU
@@ -502,7 +503,7 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
     if rank0: (out/'models').mkdir(parents=True, exist_ok=True)
     if dist and cache is not None and not rank0: _barrier()  # rank 0 builds the cache, the others then read it
     dls = hpa_dls(path, split, stats, size=size, bs=bs, cache=cache, oversample=oversample, num_workers=num_workers,
-                  aug=aug, norm=norm, show=show and rank0)
+                  aug=aug, norm=norm, crop=crop, show=show and rank0)
     if dist and cache is not None and rank0: _barrier()
     learn = hpa_learner(dls, arch, weights, gamma, fourth=fourth, head=head, thresh=thresh, cpu_bf16=cpu_bf16,
                         every=every, path=out, wd=wd)
@@ -562,6 +563,7 @@ def train_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
               cache:str=None, # Cache folder (e.g. OUT/cache); built once at --size
               oversample:float=0, # Oversample rare labels with this power (0: off; 0.5 moderate)
               norm:str='stats', # 'stats' (the dataset's channel statistics) or 'image' (each image's own scale)
+              crop:int=None, # Train on random CROP-px windows of the SIZE-px images (e.g. --size 512 --crop 128)
               num_workers:int=None, # Reading threads
               resume:bool=False, # Continue from OUT/models/last.pth
               cpu_bf16:bool=False, # bfloat16 autocast on CPU
@@ -577,6 +579,6 @@ def train_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
     t0 = time.time()
     train(path, out, split, stats, size=size, bs=bs, arch=arch, weights=weights, fourth=fourth, head=head,
           frozen_epochs=frozen_epochs, epochs=epochs, lr=lr, lr_mult=lr_mult, pct_start=pct_start, gamma=gamma,
-          cache=cache, oversample=oversample or False, norm=norm, num_workers=num_workers, resume=resume, cpu_bf16=cpu_bf16,
+          cache=cache, oversample=oversample or False, norm=norm, crop=crop, num_workers=num_workers, resume=resume, cpu_bf16=cpu_bf16,
           every=every, seed=seed, threads=threads)
     if rank_distrib() == 0: print(f'done in {time.time()-t0:.0f}s', flush=True)
