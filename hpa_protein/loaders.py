@@ -81,7 +81,7 @@ def check_disk(dest, # A folder (or a folder to be created: its nearest existing
     d = Path(dest).absolute()
     while not d.exists() and d != d.parent: d = d.parent
     free = shutil.disk_usage(d).free
-    if need > free: raise HPADataError(f'{dest}: {what} needs {_fmt_bytes(need)}, only {_fmt_bytes(free)} free there')
+    if need > free: raise HPADataError(f'{dest}: {what}: {_fmt_bytes(need)} needed, only {_fmt_bytes(free)} free there')
     return free
 
 def _fill(fn, shape, start, folder, ids, size):
@@ -146,7 +146,9 @@ def cache_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
            for fo in (['train', 'test'] if folder == 'both' else [folder])}
     todo = {fo: i for fo, i in ids.items() if (c := load_cache(dest, size, fo)) is None or not set(i) <= set(c.ids)}
     need = sum(cache_bytes(len(i), size) for i in todo.values())
-    free = check_disk(dest, need, f'{" + ".join(f"{len(i)} {fo}" for fo, i in todo.items())} images at {size}px')
+    n = sum(map(len, todo.values()))
+    free = check_disk(dest, need, f'caches of {" + ".join(f"{len(i)} {fo}" for fo, i in todo.items())} images at {size}px '
+                                  f'({n}×{len(CHANNELS)}×{size}×{size} bytes)')
     if todo: print(f'{dest}: {_fmt_bytes(need)} to write ({_fmt_bytes(free)} free)', flush=True)
     for fo, i in ids.items():
         mm = build_cache(path, i, size, dest, fo, n_workers)

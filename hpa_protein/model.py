@@ -570,6 +570,7 @@ def train_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
               every:int=0, # Also log every N batches
               seed:int=None, # Random seed
               threads:int=None, # torch CPU threads (1 is faster on a CPU shared with other jobs)
+              lr_find_it:int=50, # Iterations of the --lr auto search
              ):
     "Train the 4-channel ResNet; writes OUT/models/last.pth, OUT/history.jsonl, OUT/export.pkl, OUT/valid_preds.npz."
     o = Path(out)
@@ -580,5 +581,5 @@ def train_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
     train(path, out, split, stats, size=size, bs=bs, arch=arch, weights=weights, fourth=fourth, head=head,
           frozen_epochs=frozen_epochs, epochs=epochs, lr=lr, lr_mult=lr_mult, pct_start=pct_start, gamma=gamma,
           cache=cache, oversample=oversample or False, norm=norm, crop=crop, num_workers=num_workers, resume=resume, cpu_bf16=cpu_bf16,
-          every=every, seed=seed, threads=threads)
+          every=every, seed=seed, threads=threads, lr_find_it=lr_find_it)
     if rank_distrib() == 0: print(f'done in {time.time()-t0:.0f}s', flush=True)
