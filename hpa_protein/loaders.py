@@ -4,26 +4,28 @@
 
 # %% ../nbs/02a_loaders.ipynb #dc4e001c
 from __future__ import annotations
-import os, json, time, uuid, tempfile, threading
+import os, json, time, uuid, shutil, tempfile, threading
 from collections import deque
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastcore.basics import ifnone, store_attr
 from fastcore.script import call_parse
-from fastai.torch_core import TensorImage, TensorMultiCategory, default_device
+from fastai.torch_core import TensorImage, TensorMultiCategory, default_device, to_device, apply
 from fastai.data.core import Datasets, TfmdDL, DataLoaders
 from fastai.data.transforms import ItemGetter, EncodedMultiCategorize, IntToFloatTensor, Normalize
 from fastai.vision.augment import aug_transforms, RandTransform
 from fasttransform import Transform
-from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, read_labels, read_sample,
-                              to_multihot, composite, progress)
+from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, read_labels, read_ids,
+                              read_sample, to_multihot, composite, progress)
 from .split import split, load_split
 from .stats import load_stats
 
 # %% auto #0
-__all__ = ['load_cache', 'build_cache', 'cache_cli', 'TensorHPA', 'HPAReader', 'ChannelBrightness', 'hpa_augs', 'HPADL',
-           'rare_weights', 'hpa_dls', 'hpa_test_dl']
+__all__ = ['load_cache', 'cache_bytes', 'check_disk', 'build_cache', 'cache_cli', 'TensorHPA', 'parse_item', 'HPAReader',
+           'ChannelBrightness', 'hpa_augs', 'ImageNorm', 'RandomCrops', 'HPADL', 'rare_weights', 'unbound_readers',
+           'hpa_dls', 'hpa_test_dl']
 
 # %% ../nbs/02a_loaders.ipynb #8ce2b87b
 def _get_stats(stats=None):
@@ -58,6 +60,30 @@ def load_cache(dest, # The cache folder
     try: return _open_cache(meta)
     except (OSError, ValueError, KeyError): return None
 
+def cache_bytes(n:int, # Samples
+                size:int, # Image size
+               ) -> int:
+    "Bytes of a uint8 cache of `n` samples at `size`: n × 4 stains × size × size."
+    return n*len(CHANNELS)*size*size
+
+def _fmt_bytes(n) -> str:
+    "`n` bytes in decimal units (1 GB = 10⁹ bytes, as disk sizes are quoted)."
+    for u in ('B', 'kB', 'MB', 'GB'):
+        if n < 1000: return f'{n:.0f} {u}' if u == 'B' else f'{n:.1f} {u}'
+        n /= 1000
+    return f'{n:.1f} TB'
+
+def check_disk(dest, # A folder (or a folder to be created: its nearest existing parent is measured)
+               need:int, # Bytes that will be written there
+               what:str='this', # What needs them, for the message
+              ) -> int:
+    "The free bytes at `dest`; one `HPADataError` with both figures when `need` does not fit."
+    d = Path(dest).absolute()
+    while not d.exists() and d != d.parent: d = d.parent
+    free = shutil.disk_usage(d).free
+    if need > free: raise HPADataError(f'{dest}: {what}: {_fmt_bytes(need)} needed, only {_fmt_bytes(free)} free there')
+    return free
+
 def _fill(fn, shape, start, folder, ids, size):
     mm = np.memmap(fn, np.uint8, 'r+', shape=shape)
     for i, id_ in enumerate(ids): mm[start+i] = read_sample(folder, id_, size)
@@ -73,11 +99,13 @@ def build_cache(path, # The dataset folder (read only)
                 chunk:int=32, # Samples per task
                 show:bool=True, # Show progress
                ) -> np.memmap:
-    "Decode `ids` once into a `(N, 4, size, size)` uint8 memmap in `dest`; reuse a matching cache."
+    "Decode `ids` once into a `(N, 4, size, size)` uint8 memmap in `dest`; reuse a matching cache; refuse one the disk cannot hold."
     path, dest, ids = hpa_path(path), Path(dest), [str(i) for i in ids]
     src = str(path.resolve()/folder)
     old = load_cache(dest, size, folder)
     if old is not None and old.src == src and set(ids) <= set(old.ids): return old
+    check_disk(dest, cache_bytes(len(ids), size), f'a {folder} cache of {len(ids)} images at {size}px '
+               f'({len(ids)}×{len(CHANNELS)}×{size}×{size} bytes)')
     dest.mkdir(parents=True, exist_ok=True)
     shape = (len(ids), len(CHANNELS), size, size)
     data = f'{folder}_{size}.{uuid.uuid4().hex[:8]}.u8'
@@ -112,11 +140,19 @@ def cache_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
               n_workers:int=None, # Processes (default: all cores)
              ):
     "Decode a dataset's images once into uint8 caches at `size` for fast training and prediction."
+    if folder not in ('train', 'test', 'both'): raise HPADataError(f"--folder {folder!r}: expected 'train', 'test' or 'both'")
     path = hpa_path(path); dest = Path(dest or Path(out)/'cache')
-    for fo in (['train', 'test'] if folder == 'both' else [folder]):
-        ids = read_labels(path).Id if fo == 'train' else pd.read_csv(path/'sample_submission.csv', dtype=str).Id
-        mm = build_cache(path, ids, size, dest, fo, n_workers)
-        print(f'{fo}: {mm.shape[0]} samples at {size}px in {dest/Path(mm.filename).name} ({mm.nbytes/2**20:.0f} MB)')
+    ids = {fo: read_labels(path).Id.tolist() if fo == 'train' else read_ids(path/'sample_submission.csv')
+           for fo in (['train', 'test'] if folder == 'both' else [folder])}
+    todo = {fo: i for fo, i in ids.items() if (c := load_cache(dest, size, fo)) is None or not set(i) <= set(c.ids)}
+    need = sum(cache_bytes(len(i), size) for i in todo.values())
+    n = sum(map(len, todo.values()))
+    free = check_disk(dest, need, f'caches of {" + ".join(f"{len(i)} {fo}" for fo, i in todo.items())} images at {size}px '
+                                  f'({n}×{len(CHANNELS)}×{size}×{size} bytes)')
+    if todo: print(f'{dest}: {_fmt_bytes(need)} to write ({_fmt_bytes(free)} free)', flush=True)
+    for fo, i in ids.items():
+        mm = build_cache(path, i, size, dest, fo, n_workers)
+        print(f'{fo}: {mm.shape[0]} samples at {size}px in {dest/Path(mm.filename).name} ({_fmt_bytes(mm.nbytes)})')
 
 # %% ../nbs/02a_loaders.ipynb #ff628a22
 class TensorHPA(TensorImage):
@@ -130,11 +166,24 @@ class TensorHPA(TensorImage):
         if title: ctx.set_title(title, fontsize=8)
         return ctx
 
+_PNGS = tuple(f'_{c}.png' for c in CHANNELS)
+
+def parse_item(item) -> tuple:
+    "`(folder, Id)` of a path to a sample (`folder/Id` or `folder/Id_green.png`); `(None, Id)` of a bare Id."
+    if isinstance(item, str) and '/' not in item and os.sep not in item and not item.endswith('.png'): return None, item
+    p = Path(item)
+    for s in _PNGS:
+        if p.name.endswith(s): return p.parent, p.name[:-len(s)]
+    if p.suffix == '.png': raise HPADataError(f'{p}: not the PNG of a stain (expected Id_red.png, Id_green.png, Id_blue.png or Id_yellow.png)')
+    return p.parent, p.name
+
 class HPAReader(Transform):
-    "Read an Id as a `TensorHPA` of uint8, from `folder`'s PNGs resized to `size`, or from `cache`."
-    def __init__(self, folder, size:int=None,
+    "Read an item as a `TensorHPA` of uint8 resized to `size`: a path, or an Id in `folder` (PNGs) or in `cache`."
+    input_types = (str, Path)  # what `test_dl` accepts as items
+    def __init__(self, folder=None, # Where bare Ids are read (None: only paths)
+                 size:int=None,
                  cache=None): # A cache from `build_cache`/`load_cache`, or the path of its index (`{folder}_{size}.json`)
-        self.folder, self.size = Path(folder), size
+        self.folder, self.size = None if folder is None else Path(folder), size
         self.cache = None if cache is None else Path(getattr(cache, 'meta', cache))
         self._mm, self._rows, self._lock = None, None, threading.Lock()
         if self.cache is not None: self._load()
@@ -147,8 +196,13 @@ class HPAReader(Transform):
             self._rows = {id_: i for i, id_ in enumerate(mm.ids)}
             self._mm = mm
 
-    def encodes(self, id_:str):
-        if self.cache is None: return TensorHPA(torch.from_numpy(read_sample(self.folder, id_, self.size)))
+    def encodes(self, item:str|Path):
+        folder, id_ = parse_item(item)
+        if folder is None and self.cache is None:
+            folder = self.folder
+            if folder is None: raise HPADataError(f'Id {id_!r}: this reader knows no image folder (an exported Learner): pass '
+                                                  f'paths (folder/Id or folder/Id_green.png) or dls.test_dl(ids, folder=...)')
+        if folder is not None: return TensorHPA(torch.from_numpy(read_sample(folder, id_, self.size)))
         if self._mm is None: self._load()
         try: i = self._rows[id_]
         except KeyError: raise HPADataError(f'{self.cache}: Id {id_!r} is not in this cache') from None
@@ -175,6 +229,33 @@ def hpa_augs(max_zoom:float=1.1, max_lighting:float=0.2) -> list:
     return aug_transforms(do_flip=True, flip_vert=True, max_rotate=0., min_zoom=1., max_zoom=max_zoom,
                           max_lighting=0., max_warp=0., pad_mode='reflection') + [ChannelBrightness(max_lighting)]
 
+# %% ../nbs/02a_loaders.ipynb #144e43a8
+class ImageNorm(Transform):
+    "Divide each channel of each image by its own `q` quantile, then standardise with the constants `mean`, `std`."
+    order = 99  # where `Normalize` runs: after the augmentations
+    def __init__(self, q:float=0.995, # Quantile that maps to 1
+                 mean:float=0.15, std:float=0.25, # Constants of the final standardisation (measured on the synthetic data)
+                 eps:float=1/255): # Floor of the quantile (a black channel stays black)
+        store_attr(); super().__init__()
+    def encodes(self, x:TensorImage):
+        flat = x.reshape(x.shape[0]*x.shape[1], -1)
+        k = min(flat.shape[1], max(1, round(self.q*flat.shape[1])))
+        top = flat.float().kthvalue(k, dim=1).values.clamp_min(self.eps).view(*x.shape[:2], 1, 1)
+        return (x/top - self.mean)/self.std
+    def decodes(self, x:TensorImage): return (x*self.std + self.mean).clamp(0, 1)
+
+# %% ../nbs/02a_loaders.ipynb #c0de84eb
+class RandomCrops(Transform):
+    "A random `size`×`size` window of each image of a training batch (validation: unchanged)."
+    split_idx, order = 0, 5  # training only; on the uint8 batch, before `IntToFloatTensor`
+    def __init__(self, size:int): self.size = size; super().__init__()
+    def encodes(self, x:TensorImage):
+        c, (h, w) = self.size, x.shape[-2:]
+        if h < c or w < c: raise HPADataError(f'crop {c}: larger than the images ({h}×{w}); read them at a larger size')
+        if (h, w) == (c, c): return x
+        top, left = torch.randint(0, h - c + 1, (len(x),)).tolist(), torch.randint(0, w - c + 1, (len(x),)).tolist()
+        return torch.stack([o[:, t:t+c, l:l+c] for o, t, l in zip(x, top, left)])
+
 # %% ../nbs/02a_loaders.ipynb #ab6ec887
 class HPADL(TfmdDL):
     "A `TfmdDL` reading items with a persistent thread pool of `n_threads`; optional weighted sampling."
@@ -185,9 +266,17 @@ class HPADL(TfmdDL):
         self.wgts = None if wgts is None else np.asarray(wgts, dtype=np.float64)
         super().__init__(dataset, **kwargs)
 
-    def new(self, dataset=None, cls=None, **kwargs):
+    def new(self, dataset=None, cls=None,
+            folder=None, # Read the bare Ids of `dataset` from this folder (e.g. `dls.test_dl(ids, folder=...)`)
+            **kwargs):
+        if folder is not None: dataset = _in_folder(ifnone(dataset, self.dataset), folder)
         kwargs = {'n_threads': self.n_threads, 'prefetch': self.prefetch, 'wgts': self.wgts, **kwargs}
         return super().new(dataset, cls, **kwargs)
+
+    @property
+    def pinned(self) -> bool:
+        "Batches go to a GPU: stacked in pinned memory and copied without blocking."
+        return self.device is not None and self.device.type == 'cuda'
 
     def get_idxs(self):
         if self.wgts is None or not self.shuffle: return super().get_idxs()
@@ -196,7 +285,9 @@ class HPADL(TfmdDL):
     def create_batch(self, b):
         "Stack uint8 samples with numpy (one memcpy, no torch thread pool), the rest with fastai's collate."
         if not (b and isinstance(b[0], tuple) and isinstance(b[0][0], TensorHPA)): return super().create_batch(b)
-        x = TensorHPA(torch.from_numpy(np.stack([o[0].numpy() for o in b])))
+        xs = [o[0].numpy() for o in b]
+        x = torch.empty((len(xs), *xs[0].shape), dtype=torch.uint8, pin_memory=self.pinned)
+        np.stack(xs, out=x.numpy()); x = TensorHPA(x)
         return (x, *super().create_batch([o[1:] for o in b])) if len(b[0]) > 1 else (x,)
 
     def _get_pool(self):
@@ -204,6 +295,11 @@ class HPADL(TfmdDL):
         return self._pool
 
     def create_batches(self, samps):
+        if not self.pinned: yield from self._batches(samps); return
+        pin = lambda t: t if t.is_pinned() else t.pin_memory()
+        for b in self._batches(samps): yield to_device(apply(pin, b), self.device, non_blocking=True)
+
+    def _batches(self, samps):
         if self.n_threads <= 1: yield from super().create_batches(samps); return
         if self.dataset is not None: self.it = iter(self.dataset)
         pool, q = self._get_pool(), deque()
@@ -218,6 +314,14 @@ class HPADL(TfmdDL):
     def __del__(self):
         if self.__dict__.get('_pool') is not None: self._pool.shutdown(wait=False, cancel_futures=True)
 
+def _in_folder(dsets, folder):
+    "`dsets` (e.g. from `test_dl`) with each bare Id `i` read as `folder/i`."
+    folder = Path(folder)
+    if not folder.is_dir(): raise FileNotFoundError(f'{folder}: image folder not found')
+    items = [folder/i if isinstance(i, str) and parse_item(i)[0] is None else i for i in dsets.items]
+    if not isinstance(dsets, Datasets): return items
+    return Datasets(tls=[tl._new(items) for tl in dsets.tls], n_inp=dsets.n_inp)
+
 # %% ../nbs/02a_loaders.ipynb #765deeea
 def rare_weights(targets, power:float=0.5) -> np.ndarray:
     "Sampling weight of each sample: (count of its rarest label)^-`power`."
@@ -227,11 +331,31 @@ def rare_weights(targets, power:float=0.5) -> np.ndarray:
     return np.where(np.isfinite(rarest), rarest, counts.max())**-power
 
 # %% ../nbs/02a_loaders.ipynb #513ab3a3
+def _readers(dls) -> list:
+    "The `HPAReader`s of `dls` (DataLoaders or one loader)."
+    dls = dls.loaders if hasattr(dls, 'loaders') else [dls]
+    tls = [tl for dl in dls for tl in getattr(dl.dataset, 'tls', [])]
+    return [t for tl in tls for t in tl.tfms.fs if isinstance(t, HPAReader)]
+
 def _find_reader(dls) -> HPAReader:
-    for dl in dls.loaders if hasattr(dls, 'loaders') else [dls]:
-        for t in dl.dataset.tls[0].tfms.fs:
-            if isinstance(t, HPAReader): return t
-    raise ValueError('no HPAReader in these DataLoaders')
+    rs = _readers(dls)
+    if not rs: raise ValueError('no HPAReader in these DataLoaders')
+    return rs[0]
+
+@contextmanager
+def unbound_readers(dls):
+    "Within: the readers of `dls` know no folder and no cache (what an exported Learner should carry); restored after."
+    rs = _readers(dls)
+    old = [(r.folder, r.cache, r._mm, r._rows) for r in rs]
+    for r in rs: r.folder = r.cache = r._mm = r._rows = None
+    try: yield dls
+    finally:
+        for r, o in zip(rs, old): r.folder, r.cache, r._mm, r._rows = o
+
+def _norm(norm, stats):
+    if norm == 'stats': return Normalize.from_stats(stats['mean'], stats['std'], cuda=False)
+    if norm == 'image': return ImageNorm()
+    raise HPADataError(f"norm={norm!r}: expected 'stats' (the dataset's channel statistics) or 'image' (each image's own)")
 
 def hpa_dls(path=None, # The dataset folder (default: `hpa_path()`)
             df=None, # Split table (Id, Target, is_valid) or its CSV (default: the project's split of train.csv)
@@ -246,18 +370,20 @@ def hpa_dls(path=None, # The dataset folder (default: `hpa_path()`)
             max_zoom:float=1.1, # Largest zoom factor
             max_lighting:float=0.2, # Largest per-channel brightness change
             val_bs:int=None, # Validation batch size (default: 2*bs)
+            norm:str='stats', # 'stats': standardise with `stats`; 'image': `ImageNorm` (each image's own scale)
+            crop:int=None, # Train on random `crop`×`crop` windows of the `size`-px images (`RandomCrops`)
             device=None, # Device of the batches (default: the GPU when there is one)
             show:bool=True, # Show progress when building a cache
            ) -> DataLoaders:
     "fastai DataLoaders of normalised 4-channel samples and 28-label multi-hot targets."
-    path = hpa_path(path); df = _get_split(path, df); stats = _get_stats(stats)
+    path = hpa_path(path); df = _get_split(path, df); stats = _get_stats(stats); nm = _norm(norm, stats)
     if cache is not None: cache = build_cache(path, df.Id, size, cache, folder, show=show)
     reader = HPAReader(path/folder, size, cache)
     items = list(zip(df.Id.astype(str), to_multihot(df.Target).tolist()))
     splits = [np.flatnonzero(~df.is_valid.values).tolist(), np.flatnonzero(df.is_valid.values).tolist()]
     dsets = Datasets(items, tfms=[[ItemGetter(0), reader], [ItemGetter(1), EncodedMultiCategorize(LABELS)]], splits=splits)
-    tfms = [IntToFloatTensor()] + (hpa_augs(max_zoom, max_lighting) if aug else []) + \
-           [Normalize.from_stats(stats['mean'], stats['std'], cuda=False)]
+    tfms = ([RandomCrops(crop)] if crop else []) + [IntToFloatTensor()] + (hpa_augs(max_zoom, max_lighting) if aug else []) + \
+           [nm]
     wgts = None
     if oversample: wgts = rare_weights(df.Target[~df.is_valid.values], 0.5 if oversample is True else oversample)
     device = ifnone(device, default_device())
@@ -279,7 +405,7 @@ def hpa_test_dl(dls, # The training DataLoaders (or `learn.dls` of a loaded Lear
                ) -> HPADL:
     "A loader of unlabelled `ids` with the size and normalisation of `dls`."
     path = hpa_path(path)
-    if ids is None: ids = pd.read_csv(path/'sample_submission.csv', dtype=str).Id
+    if ids is None: ids = read_ids(path/'sample_submission.csv')
     ids, size = [str(i) for i in ids], _find_reader(dls).size
     if cache is not None: cache = build_cache(path, ids, size, cache, folder, show=show)
     dsets = Datasets(ids, tfms=[[HPAReader(path/folder, size, cache)]], split_idx=1)

@@ -4,16 +4,16 @@
 
 # %% ../nbs/03_model.ipynb #7744006e
 from __future__ import annotations
-import os, sys, json, math, time, tempfile, warnings
+import os, sys, json, math, time, random, tempfile, warnings
 from operator import attrgetter
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
-import torchvision
+import torchvision, fastai
 from fastcore.basics import ifnone, store_attr
 from fastcore.script import call_parse
 from torch.nn.parallel import DistributedDataParallel
-from fastai.torch_core import params, rank_distrib, num_distrib, default_device, TensorBase, to_detach, find_bs, apply
+from fastai.torch_core import params, rank_distrib, num_distrib, default_device, TensorBase, to_detach, to_float, find_bs, apply
 from fastai.data.core import TfmdDL
 from fastai.data.load import _FakeLoader
 from fastai.layers import apply_init
@@ -22,15 +22,18 @@ from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.progress import ProgressCallback
 from fastai.callback.schedule import fit_one_cycle, lr_find  # patches Learner
 from fastai.callback.fp16 import MixedPrecision
+from fastai.callback.channelslast import ChannelsLast
 from fastai.optimizer import Adam
 from fastai.vision.learner import create_head
+from . import __version__
 from .data import LABELS, N_CLASSES, HPADataError, hpa_path, _interactive
-from .loaders import hpa_dls, hpa_test_dl
+from .loaders import hpa_dls, hpa_test_dl, unbound_readers
 
 # %% auto #0
 __all__ = ['resnet_arch', 'load_weights', 'adapt_conv1', 'hpa_resnet', 'FocalLoss', 'f1_per_class', 'macro_f1', 'MacroF1',
-           'LogProgress', 'save_checkpoint', 'load_checkpoint', 'Checkpoint', 'BF16Autocast', 'hpa_splitter',
-           'hpa_learner', 'valid_preds', 'ShardedDL', 'DDPTrainer', 'train', 'train_cli']
+           'LogProgress', 'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'Checkpoint',
+           'BF16Autocast', 'InferenceAutocast', 'hpa_versions', 'HPALearner', 'hpa_splitter', 'hpa_learner',
+           'valid_preds', 'ShardedDL', 'DDPTrainer', 'train', 'train_cli']
 
 # %% ../nbs/03_model.ipynb #994f2e0d
 _FOURTH = ('mean', 'red', 'zero')
@@ -153,6 +156,7 @@ class LogProgress(Callback):
     order = ProgressCallback.order + 1
     def __init__(self, every:int=0, prefix:str=''): store_attr()
     def before_fit(self): self.learn.logger, self.header = self._log, True
+    def after_fit(self): self.learn.logger = print
     def before_train(self):
         if self.header and rank_distrib() == 0 and not hasattr(self.learn, 'lr_finder'):
             print(f'{self.prefix}{self.n_epoch} epochs x {len(self.dls.train)} batches; ' + ' '.join(self.recorder.metric_names[1:]), flush=True)
@@ -165,20 +169,41 @@ class LogProgress(Callback):
         vals = [f'{n} {v:.4f}' if isinstance(v, float) else f'{n} {v}' for n, v in zip(self.recorder.metric_names[1:], log[1:])]
         print(f'{self.prefix}epoch {log[0]+1}/{self.n_epoch} ' + ' '.join(vals), flush=True)
 
+# %% ../nbs/03_model.ipynb #d5ba4a4c
 def _atomic_save(obj, fn):
     fn = Path(fn); fn.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=fn.parent, prefix='.tmp-', suffix=fn.suffix); os.close(fd)
     try: torch.save(obj, tmp); os.replace(tmp, fn)
     except BaseException: Path(tmp).unlink(missing_ok=True); raise
 
-def save_checkpoint(learn, fn, **meta):
-    "Save model, optimizer state and `meta` (e.g. phase and epoch) to `fn` atomically."
-    m = learn.model.module if hasattr(learn.model, 'module') else learn.model
-    _atomic_save(dict(model=m.state_dict(), opt=learn.opt.state_dict(), **meta), fn)
+def _loaders(learn): return [getattr(dl, 'dl', dl) for dl in learn.dls.loaders]  # under `ShardedDL` too
 
-def load_checkpoint(learn, fn, with_opt:bool=True) -> dict:
-    "Load a checkpoint's model (and optimizer state) into `learn` (freeze or unfreeze first); returns its meta."
-    s = torch.load(fn, map_location='cpu', weights_only=False)
+def rng_state(learn) -> dict:
+    "Every random state a fit draws from: Python, NumPy, torch (CPU and CUDA) and each loader's own."
+    return dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state(),
+                cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+                dls=[dl.rng.getstate() for dl in _loaders(learn)])
+
+def set_rng_state(learn, s:dict):
+    "Restore the random states of `rng_state`."
+    random.setstate(s['python']); np.random.set_state(s['numpy']); torch.set_rng_state(s['torch'])
+    if s.get('cuda') is not None and torch.cuda.is_available() and len(s['cuda']) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(s['cuda'])
+    for dl, st in zip(_loaders(learn), s['dls']): dl.rng.setstate(st)
+
+def save_checkpoint(learn, fn, **meta):
+    "Save model, optimizer, gradient scaler, smoothed loss, random states and `meta` (e.g. phase and epoch) to `fn` atomically."
+    m = learn.model.module if hasattr(learn.model, 'module') else learn.model
+    sc, sl = getattr(learn, 'scaler', None), getattr(getattr(learn, 'recorder', None), 'smooth_loss', None)
+    _atomic_save(dict(model=m.state_dict(), opt=learn.opt.state_dict(),
+                      scaler=sc.state_dict() if sc is not None and sc.is_enabled() else None,
+                      smooth_loss=(sl.count, sl.val) if sl is not None and hasattr(sl, 'count') else None,
+                      rng=rng_state(learn), **meta), fn)
+
+def load_checkpoint(learn, fn, # A checkpoint file, or the dict read from one
+                    with_opt:bool=True) -> dict:
+    "Load a checkpoint's model (and optimizer state) into `learn` (freeze or unfreeze first); returns the rest."
+    s = dict(fn) if isinstance(fn, dict) else torch.load(fn, map_location='cpu', weights_only=False)
     m = learn.model.module if hasattr(learn.model, 'module') else learn.model
     m.load_state_dict(s.pop('model'))
     if learn.opt is None: learn.create_opt()
@@ -186,38 +211,99 @@ def load_checkpoint(learn, fn, with_opt:bool=True) -> dict:
     if with_opt: learn.opt.load_state_dict(opt)
     return s
 
+# %% ../nbs/03_model.ipynb #02ce43c8
 class Checkpoint(Callback):
-    "After every epoch save model, optimizer and (`phase`, epoch) to `fn`, and log the epoch to `history`."
-    order = 61  # after Recorder: the epoch's figures are final
-    def __init__(self, fn, phase:int=0, history=None): store_attr()
+    "After every epoch save the run's state and (`phase`, epoch, `meta`) to `fn` and log the epoch to `history`; restore `state` when the fit starts."
+    order = 61  # after Recorder: the epoch's figures are final; after MixedPrecision: its scaler exists
+    def __init__(self, fn, phase:int=0, history=None,
+                 state:dict=None, # From `load_checkpoint`; with `mid=True` the fit continues a phase
+                 mid:bool=False, **meta): store_attr(); self.meta = meta
+    def before_fit(self):
+        s = self.state
+        if not s: return
+        if s.get('rng'): set_rng_state(self.learn, s['rng'])
+        if not self.mid: return
+        sc = getattr(self.learn, 'scaler', None)
+        if sc is not None and sc.is_enabled() and s.get('scaler'): sc.load_state_dict(s['scaler'])
+        if s.get('smooth_loss'): self.recorder.smooth_loss.count, self.recorder.smooth_loss.val = s['smooth_loss']
     def before_epoch(self): self.skipped, self.lr0 = False, None
     def after_cancel_epoch(self): self.skipped = True
     def before_step(self):
         if self.lr0 is None: self.lr0 = [h['lr'] for h in self.opt.hypers]
     def after_epoch(self):
         if self.skipped or rank_distrib() != 0: return
-        save_checkpoint(self.learn, self.fn, phase=self.phase, epoch=self.epoch, n_epoch=self.n_epoch)
+        save_checkpoint(self.learn, self.fn, phase=self.phase, epoch=self.epoch, n_epoch=self.n_epoch, **self.meta)
         if self.history:
-            rec = dict(phase=self.phase, epoch=self.epoch, n_epoch=self.n_epoch, lr0=self.lr0,
+            sc = getattr(self.learn, 'scaler', None)
+            rec = dict(phase=self.phase, epoch=self.epoch, n_epoch=self.n_epoch, lr0=self.lr0, **self.meta,
                        **dict(zip(self.recorder.metric_names[1:-1], map(float, self.recorder.log[1:-1]))))
+            if sc is not None and sc.is_enabled(): rec['scale'] = sc.get_scale()
             with open(self.history, 'a') as f: f.write(json.dumps(rec) + '\n')
 
-class BF16Autocast(Callback):
-    "Run the forward pass and loss under CPU bfloat16 autocast."
+# %% ../nbs/03_model.ipynb #8d2b8b43
+class _Autocast(Callback):
     order = 10
     def before_batch(self):
-        self.ctx = torch.autocast('cpu', dtype=torch.bfloat16); self.ctx.__enter__()
-    def after_pred(self): self.learn.pred = self.pred.float()
+        self.ctx = self._ctx()
+        if self.ctx is not None: self.ctx.__enter__()
+    def after_pred(self):
+        if getattr(self, 'ctx', None) is not None: self.learn.pred = to_float(self.pred)
     def after_loss(self): self._exit()
     def after_cancel_batch(self): self._exit()
     def after_batch(self): self._exit()
     def _exit(self):
         if getattr(self, 'ctx', None) is not None: self.ctx.__exit__(None, None, None); self.ctx = None
 
+class BF16Autocast(_Autocast):
+    "Run the forward pass and loss under CPU bfloat16 autocast."
+    def _ctx(self): return torch.autocast('cpu', dtype=torch.bfloat16)
+
+class InferenceAutocast(_Autocast):
+    "Validation and prediction batches on a GPU run under fp16 autocast (unless `MixedPrecision` does it)."
+    def _ctx(self):
+        if self.training or hasattr(self.learn, 'mixed_precision') or not getattr(self.learn.xb[0], 'is_cuda', False): return None
+        return torch.autocast('cuda', dtype=torch.float16)
+
+# %% ../nbs/03_model.ipynb #702bed37
+def hpa_versions() -> dict:
+    "The versions of the packages an exported Learner depends on."
+    return dict(hpa_protein=__version__, fastai=fastai.__version__, torch=torch.__version__)
+
+class HPALearner(Learner):
+    "A `Learner` whose export is relocatable (no training-only callbacks, no dataset folder or cache) and records `hpa_versions`."
+    _train_only = (ChannelsLast, MixedPrecision, BF16Autocast, LogProgress)
+    def export(self, fname='export.pkl', **kwargs):
+        fn = (self.path/fname).absolute()
+        cbs = [c for c in self.cbs if isinstance(c, self._train_only)]
+        cl = any(isinstance(c, ChannelsLast) for c in cbs)
+        self.remove_cbs(cbs)
+        old = self.path, self.dls.path, self.logger, self.__dict__.get('__stored_args__')
+        self.path, self.dls.path, self.logger, self.versions = Path('.'), Path('.'), print, hpa_versions()
+        if old[-1] is not None: self.__stored_args__ = {**old[-1], 'path': Path('.')}  # `Learner(path=...)` kept by `store_attr`
+        for m in self.metrics: m.reset()  # no validation tensors in the file
+        self.model.to(memory_format=torch.contiguous_format)
+        for dl in self.dls.loaders: dl.new()  # fastai reads one batch for its types (once): while the readers can
+        try:
+            with unbound_readers(self.dls): super().export(fn, **kwargs)
+        finally:
+            self.path, self.dls.path, self.logger = old[:3]
+            if old[-1] is not None: self.__stored_args__ = old[-1]
+            self.add_cbs(cbs)
+            if cl: self.model.to(memory_format=torch.channels_last)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        was, now = state.get('versions') or {}, hpa_versions()
+        diff = [k for k in was if was[k] != now.get(k)]
+        if diff: warnings.warn(f'this Learner was exported with {", ".join(f"{k} {was[k]}" for k in diff)}; this is '
+                               f'{", ".join(f"{k} {now.get(k)}" for k in diff)}: predictions may differ', stacklevel=2)
+
 # %% ../nbs/03_model.ipynb #59851ca5
 def hpa_splitter(m):
     "Two parameter groups: the pretrained body, and the new layers (4-channel first conv + head)."
     return [params(m[0][1:]), params(m[0][0]) + params(m[1])]
+
+def _is_cuda(d) -> bool: return d is not None and torch.device(d).type == 'cuda'
 
 def hpa_learner(dls, # DataLoaders from `hpa_dls`
                 arch:str='resnet34', # A torchvision ResNet name
@@ -230,17 +316,19 @@ def hpa_learner(dls, # DataLoaders from `hpa_dls`
                 cpu_bf16:bool=False, # bfloat16 autocast when training on CPU
                 log:bool=None, # One line per epoch instead of progress bars (default: when not interactive)
                 every:int=0, # With `log`, also a line every `every` batches
-                path=None, # Folder for `models/` and exports (default: dls.path)
+                path=None, # Folder for `models/` and exports (default: the working directory, never the dataset's)
                 **kwargs # Passed to `Learner` (wd, train_bn, cbs, …)
-               ) -> Learner:
-    "A fastai Learner for HPA: 4-channel ResNet, focal loss, macro F1, freezable new layers."
+               ) -> HPALearner:
+    "A fastai Learner for HPA: 4-channel ResNet, focal loss, macro F1, freezable new layers; on a GPU channels-last fp16."
     model = hpa_resnet(arch, weights=weights, fourth=fourth, head=head)
-    learn = Learner(dls, model, loss_func=FocalLoss(gamma, alpha, thresh=thresh), metrics=MacroF1(thresh),
-                    splitter=hpa_splitter, opt_func=kwargs.pop('opt_func', Adam), path=ifnone(path, dls.path), **kwargs)
+    learn = HPALearner(dls, model, loss_func=FocalLoss(gamma, alpha, thresh=thresh), metrics=MacroF1(thresh),
+                       splitter=hpa_splitter, opt_func=kwargs.pop('opt_func', Adam), path=ifnone(path, Path('.')), **kwargs)
     if ifnone(log, _interactive() is None):
         learn.remove_cb(ProgressCallback); learn.add_cb(LogProgress(every))
-    if torch.device(dls.device).type == 'cuda':
-        learn.model.to(memory_format=torch.channels_last); learn.to_channelslast()  # + fp16 mixed precision
+    learn.add_cb(InferenceAutocast())
+    if _is_cuda(dls.device):
+        learn.model.to(memory_format=torch.channels_last)
+        learn.add_cbs([ChannelsLast(), MixedPrecision()])
     elif cpu_bf16: learn.add_cb(BF16Autocast())
     return learn
 
@@ -259,6 +347,7 @@ def valid_preds(learn, dl=None) -> dict:
     ids = [it[0] for it in dl.dataset.items]
     return dict(ids=np.array(ids), probs=probs.float().numpy().astype(np.float32), y=y.numpy().astype(np.uint8))
 
+# %% ../nbs/03_model.ipynb #8eb4585d
 def _distrib(): return int(os.environ.get('WORLD_SIZE', 1)) > 1
 
 def _init_distrib() -> bool:
@@ -348,6 +437,27 @@ class DDPTrainer(Callback):
         m = self.learn.model.module
         self.learn.model, self.learn.dls.loaders = _unsync_bn(m, self.types) if self.sync else m, self.old_dls
 
+# %% ../nbs/03_model.ipynb #d722412a
+def _auto_lr(learn, num_it:int=50) -> float:
+    "The `valley` suggestion of a short `lr_find` (fastai saves the model and optimizer before and restores them after)."
+    with _one_process(): res = learn.lr_find(num_it=num_it, show_plot=False)  # this process alone: nothing to gather
+    return float(res.valley)
+
+def _find_lr(learn, state, frozen:bool, num_it:int, show:bool, dist:bool) -> float:
+    "`lr='auto'`: the checkpoint's rate when resuming, else rank 0 searches in the first phase's configuration."
+    if state is not None and state.get('lr') is not None:
+        if show: print(f"lr {state['lr']:.3g} (auto) from the checkpoint: no new search", flush=True)
+        return float(state['lr'])
+    lr = None
+    if rank_distrib() == 0:
+        learn.freeze() if frozen else learn.unfreeze()
+        v = _auto_lr(learn, num_it)
+        lr = v if frozen else 2*v
+        if show: print(f'lr_find ({num_it} iterations): valley {v:.3g}; lr {lr:.3g}, so that the '
+                       f'{"frozen" if frozen else "unfrozen"} phase peaks at {v:.3g}', flush=True)
+    if dist: o = [lr]; torch.distributed.broadcast_object_list(o, 0); lr = o[0]
+    return lr
+
 def train(path=None, # Dataset folder (default: `hpa_path()`)
           out='outputs', # Output folder
           split=None, # Split CSV (Id,Target,is_valid) or DataFrame (default: the project's split of train.csv)
@@ -358,9 +468,9 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
           weights=None, # 'imagenet', a local 3-channel state dict, or None
           fourth:str='mean', # Fourth-channel filters: 'mean', 'red' or 'zero'
           head:str='fastai', # 'fastai' or 'linear'
-          frozen_epochs:int=1, # Epochs training only the new layers
+          frozen_epochs:int=None, # Epochs training only the new layers (default: 1 with `weights`, 0 without)
           epochs:int=4, # Epochs training everything
-          lr:float=2e-3, # Learning rate of the frozen phase; the unfrozen phase uses lr/2 for the new layers
+          lr=2e-3, # Learning rate of the frozen phase (the unfrozen one uses lr/2), or 'auto' (a short lr_find)
           lr_mult:float=None, # Unfrozen body LR = new layers' LR / `lr_mult` (default: 100 with weights, else 1)
           pct_start:float=0.3, # Share of the unfrozen one-cycle spent warming up
           wd:float=None, # Weight decay (default fastai's)
@@ -369,16 +479,23 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
           cache=None, # Cache folder: read a uint8 cache at `size` built there (once)
           oversample=False, # Weighted sampling by rarest label (True or a power)
           aug:bool=True, # Augment the training set
+          norm:str='stats', # 'stats': the dataset's channel statistics; 'image': each image's own scale (`ImageNorm`)
+          crop:int=None, # Train on random `crop`-px windows of the `size`-px images; validate on whole images
           num_workers:int=None, # Reading threads
           resume:bool=False, # Continue from `out/models/last.pth` if present
           cpu_bf16:bool=False, # bfloat16 autocast on CPU
           every:int=0, # Also log every `every` batches
           seed:int=None, # Random seed
           threads:int=None, # torch CPU threads (default: torch's; 1 is faster on a CPU shared with other jobs)
+          lr_find_it:int=50, # Iterations of the `lr='auto'` search
+          cbs=None, # Extra callbacks for every fit
           show:bool=True, # Print progress
          ) -> Learner:
     "Train the 4-channel ResNet with the freeze → unfreeze schedule; checkpoint, export, and save validation predictions."
     from fastai.torch_core import set_seed
+    if lr != 'auto':
+        try: lr = float(lr)
+        except (TypeError, ValueError): raise HPADataError(f"lr={lr!r}: expected a number or 'auto'") from None
     if seed is not None: set_seed(seed)
     if threads: torch.set_num_threads(threads)
     out = Path(out); rank0, dist = rank_distrib() == 0, _distrib()
@@ -386,37 +503,39 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
     if rank0: (out/'models').mkdir(parents=True, exist_ok=True)
     if dist and cache is not None and not rank0: _barrier()  # rank 0 builds the cache, the others then read it
     dls = hpa_dls(path, split, stats, size=size, bs=bs, cache=cache, oversample=oversample, num_workers=num_workers,
-                  aug=aug, show=show and rank0)
+                  aug=aug, norm=norm, crop=crop, show=show and rank0)
     if dist and cache is not None and rank0: _barrier()
     learn = hpa_learner(dls, arch, weights, gamma, fourth=fourth, head=head, thresh=thresh, cpu_bf16=cpu_bf16,
                         every=every, path=out, wd=wd)
     if dist and not rank0 and hasattr(learn, 'progress'): learn.remove_cb(learn.progress)
-    ck, hist = out/'models'/'last.pth', out/'history.jsonl'
-    lr_mult = ifnone(lr_mult, 100. if weights is not None else 1.)
-    phases = [(0, frozen_epochs, slice(lr), 0.99, 25.), (1, epochs, slice(lr/2/lr_mult, lr/2), pct_start, 5.)]
-    start = (0, 0)
+    ck, hist, say = out/'models'/'last.pth', out/'history.jsonl', show and rank0
+    pretrained = weights is not None
+    frozen_epochs, lr_mult = ifnone(frozen_epochs, 1 if pretrained else 0), ifnone(lr_mult, 100. if pretrained else 1.)
+    if frozen_epochs and not pretrained and say:
+        print(f'note: {frozen_epochs} frozen epoch(s) without pretrained weights (the body stays random meanwhile)', flush=True)
+    state, start = None, (0, 0)
     if resume and ck.exists():
-        meta = torch.load(ck, map_location='cpu', weights_only=False)
-        start = (meta['phase'], meta['epoch'] + 1); del meta
-        if show and rank0: print(f'resuming after phase {start[0]} epoch {start[1]} from {ck}', flush=True)
+        state = torch.load(ck, map_location='cpu', weights_only=False)
+        start = (state['phase'], state['epoch'] + 1)
+        if say: print(f'resuming after phase {start[0]} epoch {start[1]} from {ck}', flush=True)
     elif rank0 and hist.exists(): hist.unlink()
-    need = start != (0, 0)  # weights (and, mid-phase, optimizer state) to load from the checkpoint
+    if lr == 'auto': lr = _find_lr(learn, state, frozen_epochs > 0, lr_find_it, say, dist)
+    phases = [(0, frozen_epochs, slice(lr), 0.99, 25.), (1, epochs, slice(lr/2/lr_mult, lr/2), pct_start, 5.)]
     for ph, n, lrs, pct, div in phases:
         if n == 0 or ph < start[0] or (ph == start[0] and start[1] >= n): continue
         learn.freeze() if ph == 0 else learn.unfreeze()  # also clears the optimizer state, as between phases
         se = start[1] if ph == start[0] else 0
-        if need: load_checkpoint(learn, ck, with_opt=se > 0); need = False
+        if state is not None: state = load_checkpoint(learn, state, with_opt=se > 0)  # + scaler, RNG in `Checkpoint`
         for cb in learn.cbs.filter(lambda c: isinstance(c, LogProgress)): cb.prefix = ('frozen ', 'unfrozen ')[ph]
-        cbs = [Checkpoint(ck, ph, hist if rank0 else None)]
-        if dist: cbs.append(DDPTrainer())
-        learn.fit_one_cycle(n, lrs, pct_start=pct, div=div, start_epoch=se, cbs=cbs)
-    if need: load_checkpoint(learn, ck, with_opt=False)  # killed after the last epoch: nothing left to train
+        fcbs = [Checkpoint(ck, ph, hist if rank0 else None, state, mid=se > 0, lr=lr), *(cbs or [])]
+        if dist: fcbs.append(DDPTrainer())
+        learn.fit_one_cycle(n, lrs, pct_start=pct, div=div, start_epoch=se, cbs=fcbs)
+        state = None
+    if state is not None: load_checkpoint(learn, state, with_opt=False)  # killed after the last epoch: nothing left to train
     if rank0:
         with _one_process(): vp = valid_preds(learn)  # rank 0 alone: nothing to gather
         _save_npz(out/'valid_preds.npz', **vp)
-        learn.remove_cbs([c for c in learn.cbs if isinstance(c, (LogProgress, BF16Autocast, MixedPrecision))])
-        if hasattr(learn, 'channels_last'): learn.remove_cb(learn.channels_last)
-        learn.export('export.pkl')
+        learn.export('export.pkl')  # `HPALearner.export`: without the training-only callbacks
         if show: print(f'wrote {out/"export.pkl"} and {out/"valid_preds.npz"}', flush=True)
     if dist:
         _barrier()  # every rank returns once the outputs are written
@@ -435,20 +554,23 @@ def train_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
               weights:str=None, # 'imagenet', a local 3-channel state dict (.pth), or none
               fourth:str='mean', # Fourth-channel filters: 'mean', 'red' or 'zero'
               head:str='fastai', # 'fastai' or 'linear'
-              frozen_epochs:int=1, # Epochs training only the new layers
+              frozen_epochs:int=None, # Epochs training only the new layers (default: 1 with --weights, 0 without)
               epochs:int=4, # Epochs training everything
-              lr:float=2e-3, # Learning rate (frozen phase; lr/2 unfrozen)
+              lr:str='2e-3', # Learning rate (frozen phase; lr/2 unfrozen), or 'auto': a short lr_find, kept by --resume
               lr_mult:float=None, # Body LR divisor in the unfrozen phase (default: 100 with weights, else 1)
               pct_start:float=0.3, # Warm-up share of the unfrozen one-cycle
               gamma:float=2., # Focal loss γ
               cache:str=None, # Cache folder (e.g. OUT/cache); built once at --size
               oversample:float=0, # Oversample rare labels with this power (0: off; 0.5 moderate)
+              norm:str='stats', # 'stats' (the dataset's channel statistics) or 'image' (each image's own scale)
+              crop:int=None, # Train on random CROP-px windows of the SIZE-px images (e.g. --size 512 --crop 128)
               num_workers:int=None, # Reading threads
               resume:bool=False, # Continue from OUT/models/last.pth
               cpu_bf16:bool=False, # bfloat16 autocast on CPU
               every:int=0, # Also log every N batches
               seed:int=None, # Random seed
               threads:int=None, # torch CPU threads (1 is faster on a CPU shared with other jobs)
+              lr_find_it:int=50, # Iterations of the --lr auto search
              ):
     "Train the 4-channel ResNet; writes OUT/models/last.pth, OUT/history.jsonl, OUT/export.pkl, OUT/valid_preds.npz."
     o = Path(out)
@@ -458,6 +580,6 @@ def train_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
     t0 = time.time()
     train(path, out, split, stats, size=size, bs=bs, arch=arch, weights=weights, fourth=fourth, head=head,
           frozen_epochs=frozen_epochs, epochs=epochs, lr=lr, lr_mult=lr_mult, pct_start=pct_start, gamma=gamma,
-          cache=cache, oversample=oversample or False, num_workers=num_workers, resume=resume, cpu_bf16=cpu_bf16,
-          every=every, seed=seed, threads=threads)
+          cache=cache, oversample=oversample or False, norm=norm, crop=crop, num_workers=num_workers, resume=resume, cpu_bf16=cpu_bf16,
+          every=every, seed=seed, threads=threads, lr_find_it=lr_find_it)
     if rank_distrib() == 0: print(f'done in {time.time()-t0:.0f}s', flush=True)

@@ -5,6 +5,7 @@
 # %% ../nbs/05_predict.ipynb #f3ce2b34
 from __future__ import annotations
 import os, json, tempfile
+from contextlib import nullcontext
 from pathlib import Path
 import numpy as np, pandas as pd
 import torch
@@ -36,28 +37,47 @@ def _tta_ks(tta):
         raise HPADataError(f'tta: expected a number of transforms 1..8 or distinct ids in 0..7, got {tta!r}')
     return [int(k) for k in ks]
 
+def _channels_last(model) -> bool:
+    "Whether the 4-d weights of `model` are in channels-last memory format."
+    return any(p.ndim == 4 and p.is_contiguous(memory_format=torch.channels_last) and not p.is_contiguous()
+               for p in model.parameters())
+
+def _tiles(x, c:int):
+    "The `c`×`c` tiles of a batch `(bs, C, S, S)` as `(bs*(S//c)**2, C, c, c)`, image by image (a remainder is dropped)."
+    if x.shape[-1] < c: raise HPADataError(f'grid {c}: larger than the images ({x.shape[-1]} px)')
+    n = x.shape[-1]//c
+    t = x[..., :n*c, :n*c].unfold(-2, c, c).unfold(-2, c, c)  # (bs, C, n, n, c, c)
+    return t.permute(0, 2, 3, 1, 4, 5).reshape(-1, x.shape[1], c, c)
+
 def predict_probs(learn, # A fastai `Learner` or a plain `nn.Module` returning 28 logits
                   dl, # Batches `x` or `(x, ...)` with `x` of shape `(bs, 4, H, W)`
                   tta=8, # Number of dihedral transforms (1, 2, 4, 8) or a list of ids in 0..7
                   how:str='mean', # Combine the transforms' probabilities by 'mean' or 'max'
+                  grid:int=None, # Predict `grid`×`grid` tiles of each image and take their max (a model trained on crops)
                   show:bool=True, # Progress bar
                  ) -> np.ndarray:
-    "`(N, 28)` float32 probabilities of every image in `dl`, averaged (or maxed) over test-time augmentation."
+    "`(N, 28)` float32 probabilities of every image in `dl`, averaged (or maxed) over test-time augmentation; fp16 on a GPU."
     ks = _tta_ks(tta)
     if how not in ('mean', 'max'): raise HPADataError(f"how: expected 'mean' or 'max', got {how!r}")
     model = getattr(learn, 'model', learn)
     dev = next(model.parameters()).device
+    cuda = dev.type == 'cuda'
+    fmt = torch.channels_last if cuda and _channels_last(model) else torch.contiguous_format
     was_training = model.training; model.eval()
     res = []
     try:
-        with torch.no_grad():
+        with torch.no_grad(), torch.autocast('cuda', dtype=torch.float16) if cuda else nullcontext():
             for b in progress(dl, len(dl) if hasattr(dl, '__len__') else None, 'predict', show=show):
                 x = b[0] if isinstance(b, (tuple, list)) else b
-                x = torch.as_tensor(x).to(dev)
+                x = torch.as_tensor(x).to(dev, non_blocking=True)
                 if x.ndim != 4 or x.shape[1] != len(CHANNELS) or x.shape[-1] != x.shape[-2]:
                     raise HPADataError(f'expected batches of square 4-channel images (bs, 4, S, S), got {tuple(x.shape)}')
-                p = torch.stack([torch.sigmoid(torch.as_tensor(model(dihedral(x, k))).float()) for k in ks])
+                if grid: x = _tiles(x, grid)
+                xs = (dihedral(x, k) for k in ks)
+                if cuda: xs = (o.contiguous(memory_format=fmt) for o in xs)
+                p = torch.stack([torch.sigmoid(torch.as_tensor(model(o)).float()) for o in xs])
                 p = p.mean(0) if how == 'mean' else p.amax(0)
+                if grid: p = p.view(len(b[0] if isinstance(b, (tuple, list)) else b), -1, p.shape[-1]).amax(1)
                 if p.ndim != 2 or p.shape[1] != N_CLASSES:
                     raise HPADataError(f'the model returned shape {tuple(p.shape)}, expected (bs, {N_CLASSES})')
                 res.append(p.detach().cpu().numpy())
@@ -293,7 +313,8 @@ def predict_test(out='outputs', # Folder with export.pkl (and thresholds.json); 
         fn = out/'export.pkl'
         if not fn.is_file(): raise HPADataError(f'{fn}: not found (run hpa_train first)')
         from fastai.learner import load_learner
-        learn = load_learner(fn, cpu=not torch.cuda.is_available())
+        learn = load_learner(fn, cpu=not torch.cuda.is_available())  # warns if exported with other versions
+        if torch.cuda.is_available(): learn.model.to(memory_format=torch.channels_last)
     dl = make_test_dl(learn, path, ids, bs, size, _out_stats(out), show=show)
     probs = predict_probs(learn, dl, tta, how, show=show)
     save_probs(ids, probs, out/'test_probs.npz')

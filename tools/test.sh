@@ -19,6 +19,13 @@ fi
 echo "== nbdev_test (every notebook, CPU, synthetic data; cells flagged slow/cuda are skipped)"
 time nbdev_test --n_workers 2 --timing
 
+if [ "$(python -c 'import torch; print(torch.cuda.is_available())')" = "True" ]; then
+  echo "== nbdev_test --flags cuda (a GPU is present: the notebooks with cells that run the CUDA path for real)"
+  for nb in $(grep -l '"#| cuda' nbs/*.ipynb); do time nbdev_test --path "$nb" --flags cuda; done
+else
+  echo "== no GPU: cells flagged cuda not run (their decisions are tested on the CPU)"
+fi
+
 echo "== Chromium for the docs-site test"
 bash tools/ensure_chromium.sh
 
