@@ -17,7 +17,7 @@ from fastai.data.core import Datasets, TfmdDL, DataLoaders
 from fastai.data.transforms import ItemGetter, EncodedMultiCategorize, IntToFloatTensor, Normalize
 from fastai.vision.augment import aug_transforms, RandTransform
 from fasttransform import Transform
-from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, read_labels, read_ids,
+from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, read_labels, read_ids, user_errors,
                               read_sample, to_multihot, composite, progress)
 from .split import split, load_split
 from .stats import load_stats
@@ -132,6 +132,7 @@ def build_cache(path, # The dataset folder (read only)
 
 # %% ../nbs/02a_loaders.ipynb #b5e25c1a
 @call_parse
+@user_errors
 def cache_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle input, or the synthetic dataset)
               size:int=256, # Image size
               out:str='outputs', # Output folder; the cache goes to OUT/cache unless --dest is given

@@ -26,12 +26,12 @@ from fastai.callback.channelslast import ChannelsLast
 from fastai.optimizer import Adam
 from fastai.vision.learner import create_head
 from . import __version__
-from .data import LABELS, N_CLASSES, HPADataError, hpa_path, _interactive
+from .data import LABELS, N_CLASSES, HPADataError, HPAArgError, hpa_path, _interactive, user_errors
 from .loaders import hpa_dls, hpa_test_dl, unbound_readers
 
 # %% auto #0
-__all__ = ['resnet_arch', 'load_weights', 'adapt_conv1', 'hpa_resnet', 'FocalLoss', 'f1_per_class', 'macro_f1', 'MacroF1',
-           'LogProgress', 'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'Checkpoint',
+__all__ = ['resnet_arch', 'load_weights', 'adapt_conv1', 'hpa_resnet', 'FocalLoss', 'prior_bias', 'f1_per_class', 'macro_f1',
+           'MacroF1', 'LogProgress', 'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'Checkpoint',
            'BF16Autocast', 'InferenceAutocast', 'hpa_versions', 'HPALearner', 'hpa_splitter', 'hpa_learner',
            'valid_preds', 'ShardedDL', 'DDPTrainer', 'train', 'train_cli']
 
@@ -41,7 +41,7 @@ _FOURTH = ('mean', 'red', 'zero')
 def resnet_arch(arch:str):
     "The torchvision model function of a ResNet-family architecture name (resnet18/34/50/101/152, resnext…, wide_resnet…)."
     if not arch.startswith(('resnet', 'resnext', 'wide_resnet')) or not hasattr(torchvision.models, arch):
-        raise ValueError(f'{arch!r}: not a torchvision ResNet; try resnet18, resnet34, resnet50, resnext50_32x4d')
+        raise HPAArgError(f'{arch!r}: not a torchvision ResNet; try resnet18, resnet34, resnet50, resnext50_32x4d')
     return getattr(torchvision.models, arch)
 
 def load_weights(weights, # 'imagenet', a state-dict file, or None
@@ -66,7 +66,7 @@ def adapt_conv1(w, # `(out, 3, k, k)` pretrained RGB filters
                 fourth:str='mean', # Initialisation of each extra channel: 'mean', 'red' or 'zero'
                ) -> torch.Tensor:
     "First-layer filters for `n_in` channels: RGB kept, the extra ones from `fourth`."
-    if fourth not in _FOURTH: raise ValueError(f'fourth={fourth!r}: expected one of {_FOURTH}')
+    if fourth not in _FOURTH: raise HPAArgError(f'fourth={fourth!r}: expected one of {_FOURTH}')
     extra = {'mean': w.mean(1, keepdim=True), 'red': w[:, :1], 'zero': torch.zeros_like(w[:, :1])}[fourth]
     return torch.cat([w[:, :n_in]] + [extra]*(n_in - 3), 1)
 
@@ -94,9 +94,11 @@ def hpa_resnet(arch:str='resnet34', # A torchvision ResNet name
     else: nn.init.kaiming_normal_(conv1.weight, mode='fan_out', nonlinearity='relu')
     nf = m.fc.in_features
     body = nn.Sequential(conv1, *list(m.children())[1:-2])
-    if head == 'fastai': hd = create_head(nf, n_out, ps=ps, concat_pool=True)
+    if head == 'fastai':
+        hd = create_head(nf, n_out, ps=ps, concat_pool=True)
+        hd[-1] = nn.Linear(hd[-1].in_features, n_out)   # with a bias: the output can start at the label priors
     elif head == 'linear': hd = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(nf, n_out))
-    else: raise ValueError(f"head={head!r}: expected 'fastai' or 'linear'")
+    else: raise HPAArgError(f"head={head!r}: expected 'fastai' or 'linear'")
     apply_init(hd, nn.init.kaiming_normal_)
     return nn.Sequential(body, hd)
 
@@ -122,6 +124,20 @@ class FocalLoss(nn.Module):
 
     def activation(self, x): return torch.sigmoid(x)
     def decodes(self, x): return x > self.thresh
+
+# %% ../nbs/03_model.ipynb #fc42b92f
+def prior_bias(model, # A model from `hpa_resnet` (its last module is a biased `nn.Linear`)
+               y, # `(N, C)` 0/1 training labels
+               scale:float=0.1, # Factor on the last layer's weights
+               eps:float=1e-3, # Frequencies are clipped to [eps, 1-eps]
+              ):
+    "Set the last layer's bias to the log-odds of each label's frequency in `y` and shrink its weights by `scale`."
+    last = model[-1][-1]
+    if not isinstance(last, nn.Linear) or last.bias is None: raise HPAArgError('prior_bias: the model does not end in a biased nn.Linear')
+    p = np.clip(np.asarray(y, np.float64).mean(0), eps, 1 - eps)
+    with torch.no_grad():
+        last.bias.copy_(torch.as_tensor(np.log(p / (1 - p)), dtype=last.bias.dtype)); last.weight.mul_(scale)
+    return model
 
 # %% ../nbs/03_model.ipynb #84252b7b
 def f1_per_class(probs, y, thresh=0.5) -> np.ndarray:
@@ -317,10 +333,12 @@ def hpa_learner(dls, # DataLoaders from `hpa_dls`
                 log:bool=None, # One line per epoch instead of progress bars (default: when not interactive)
                 every:int=0, # With `log`, also a line every `every` batches
                 path=None, # Folder for `models/` and exports (default: the working directory, never the dataset's)
+                prior:bool=True, # Start the output at the training labels' frequencies (`prior_bias`)
                 **kwargs # Passed to `Learner` (wd, train_bn, cbs, …)
                ) -> HPALearner:
     "A fastai Learner for HPA: 4-channel ResNet, focal loss, macro F1, freezable new layers; on a GPU channels-last fp16."
     model = hpa_resnet(arch, weights=weights, fourth=fourth, head=head)
+    if prior: prior_bias(model, np.array([o[1] for o in dls.train_ds.items]))
     learn = HPALearner(dls, model, loss_func=FocalLoss(gamma, alpha, thresh=thresh), metrics=MacroF1(thresh),
                        splitter=hpa_splitter, opt_func=kwargs.pop('opt_func', Adam), path=ifnone(path, Path('.')), **kwargs)
     if ifnone(log, _interactive() is None):
@@ -544,6 +562,7 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
 
 # %% ../nbs/03_model.ipynb #7bf45cc8
 @call_parse
+@user_errors
 def train_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle input, or the synthetic dataset)
               out:str='outputs', # Output folder
               split:str=None, # Split CSV (default: OUT/split.csv if present, else the project's split)

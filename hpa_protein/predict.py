@@ -12,7 +12,7 @@ import torch
 from fastcore.script import call_parse
 from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, img_file, read_labels,
                               read_sample, parse_target, to_multihot, from_multihot, progress, atomic_write,
-                              read_ids)   # read_ids: also importable from here, as before
+                              read_ids, user_errors)   # read_ids: also importable from here, as before
 from .thresholds import (check_probs, check_thresholds, apply_thresholds, f1_scores, load_thresholds,
                                     _load_npz)
 from .dups import dup_labels
@@ -327,6 +327,7 @@ def predict_test(out='outputs', # Folder with export.pkl (and thresholds.json); 
     return write_submission(ids, [preds[i] for i in ids], sample_csv, out/'submission.csv')
 
 @call_parse
+@user_errors
 def predict_cli(out:str='outputs', # Folder with export.pkl (from hpa_train); results go here
                 path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle input, or the synthetic dataset)
                 tta:int=8, # Dihedral transforms per image: 1 (none), 2, 4 or 8

@@ -14,7 +14,7 @@ from hpa_protein.data import CHANNELS, HPADataError, img_file, user_errors, writ
 
 root = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-PENDING = {'hpa_train', 'hpa_cache', 'hpa_predict', 'hpa_demo'}
+PENDING = {'hpa_demo'}
 
 def scripts() -> dict:
     c = ConfigParser(delimiters=['=']); c.read(root/'settings.ini')
