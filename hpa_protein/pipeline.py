@@ -6,19 +6,21 @@
 from __future__ import annotations
 import json, time, contextlib
 from pathlib import Path
-import pandas as pd, torch
+import numpy as np, pandas as pd, torch
 from fastcore.script import call_parse
-from .data import HPADataError, read_labels, validate, LABELS
+from fastai.callback.core import Callback
+from .data import HPADataError, read_labels, read_sample, to_multihot, validate, LABELS, user_errors
 from .synth import make_synth, SYNTH_VERSION
 from .eda import eda_figures
-from .split import split, save_split
+from .split import split, save_split, load_split
 from .stats import channel_stats, save_stats
 from .model import train
-from .thresholds import tune_thresholds
+from .thresholds import tune_thresholds, best_thresholds, f1_scores, apply_thresholds
 from .predict import predict_test, score_submission
 
 # %% auto #0
-__all__ = ['step', 'synth_data', 'run_pipeline', 'demo_cli']
+__all__ = ['DEMO_EPOCHS', 'DEMO_LR', 'step', 'synth_data', 'run_pipeline', 'channel_features', 'stats_probe', 'blank_channel',
+           'demo_cli']
 
 # %% ../nbs/06_pipeline.ipynb #80d53bcd
 @contextlib.contextmanager
@@ -43,6 +45,9 @@ def synth_data(dest, # Folder of the dataset (created)
     rec.write_text(json.dumps(made))
     return dest
 
+# %% ../nbs/06_pipeline.ipynb #e38c2dbc
+DEMO_EPOCHS, DEMO_LR = 9, 6e-3   # the demo's schedule: fits ~10 minutes on 2 CPU cores (see above)
+
 # %% ../nbs/06_pipeline.ipynb #f90a85aa
 def run_pipeline(dest='outputs/demo', # Output folder: the dataset goes in DEST/data, results in DEST
                  path=None, # Use this dataset instead of generating one (must have test_labels.csv to be scored)
@@ -53,12 +58,17 @@ def run_pipeline(dest='outputs/demo', # Output folder: the dataset goes in DEST/
                  size:int=128, # Training image size
                  arch:str='resnet34', # torchvision ResNet
                  bs:int=32, # Batch size
-                 frozen_epochs:int=1, # Epochs training conv1 and the head only
-                 epochs:int=3, # Epochs training everything
-                 lr:float=4e-3, # Learning rate
+                 frozen_epochs:int=None, # Epochs training conv1 and the head only (default: none without weights)
+                 epochs:int=DEMO_EPOCHS, # Epochs training everything
+                 lr:float=DEMO_LR, # Learning rate (the one-cycle peak is lr/2), or 'auto' (a short lr_find)
+                 gamma:float=0., # Focal loss γ (0: BCE)
+                 head:str='linear', # 'linear' or 'fastai'
+                 norm:str='image', # 'image' (each image's own scale) or 'stats' (the dataset's mean/std)
+                 oversample:float=0.5, # Oversample rare labels with this power (0: off)
                  tta:int=8, # Test-time augmentation: dihedral transforms per image
                  valid_pct:float=0.2, # Validation share of the split
                  seed:int=0, # Random seed of the data, split and training
+                 cbs=None, # Extra fastai callbacks for training (e.g. `ZeroChannel`)
                  show:bool=True, # Progress bars and lines
                 ) -> dict:
     "Run every stage on a synthetic (or given) dataset and score the submission; return the summary."
@@ -80,11 +90,11 @@ def run_pipeline(dest='outputs/demo', # Output folder: the dataset goes in DEST/
         save_stats(channel_stats(path, df.Id[~df.is_valid], show=show), dest/'stats.json')
     with step('6/9 train', times):
         train(path, dest, split=dest/'split.csv', stats=dest/'stats.json', size=size, bs=bs, arch=arch,
-              frozen_epochs=frozen_epochs, epochs=epochs, lr=lr, cache=dest/'cache',
-              seed=seed, show=show)
+              frozen_epochs=frozen_epochs, epochs=epochs, lr=lr, gamma=gamma, head=head, norm=norm,
+              oversample=oversample or False, cache=dest/'cache', seed=seed, cbs=cbs, show=show)
     with step('7/9 thresholds and error analysis', times): thr = tune_thresholds(dest, path=path)
     with step('8/9 predict', times): predict_test(dest, path, tta=tta, fill_empty=True, show=show)
-    res = dict(valid_f1_05=thr['f1_05'], valid_f1_tuned=thr['f1_tuned'])
+    res = dict(valid_f1_05=thr['f1_05'], valid_f1_crossfit=thr['f1_crossfit'], valid_f1_tuned=thr['f1_tuned'])
     with step('9/9 score', times):
         labels = path/'test_labels.csv'
         if labels.exists():
@@ -96,8 +106,56 @@ def run_pipeline(dest='outputs/demo', # Output folder: the dataset goes in DEST/
     (dest/'summary.json').write_text(json.dumps(res, indent=1))
     return res
 
+# %% ../nbs/06_pipeline.ipynb #18d54210
+def channel_features(imgs) -> np.ndarray:
+    "Per image and channel: mean, std and the 50/90/99/99.9th percentiles of a `(N, C, H, W)` uint8 batch."
+    x = np.asarray(imgs).reshape(len(imgs), imgs.shape[1], -1).astype(np.float32)
+    return np.concatenate([x.mean(2), x.std(2)] + [np.percentile(x, q, axis=2) for q in (50, 90, 99, 99.9)], 1)
+
+def stats_probe(path, # Dataset folder
+                df, # Split table (Id, Target, is_valid) or its CSV
+                test_ids=None, # Also predict these Ids of `path/folder`
+                folder:str='test', # Folder of `test_ids`
+                size:int=128, # Images are read at this size
+               ) -> tuple:
+    "Validation and test probabilities of a logistic regression on `channel_features`, fitted on `df`'s training rows."
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    path = Path(path); df = load_split(df) if not isinstance(df, pd.DataFrame) else df
+    v = df.is_valid.astype(str).str.lower().isin(['true', '1']).values
+    feats = lambda fo, ids: channel_features(np.stack([read_sample(path/fo, i, size) for i in ids]))
+    X, y = feats('train', df.Id), to_multihot(df.Target)
+    keep = y[~v].any(0)                                  # a class without training positives gets probability 0
+    clf = make_pipeline(StandardScaler(), OneVsRestClassifier(LogisticRegression(max_iter=2000))).fit(X[~v], y[~v][:, keep])
+    def probs(F):
+        p = np.zeros((len(F), len(LABELS)), np.float32); p[:, keep] = clf.predict_proba(F); return p
+    return probs(X[v]), (probs(feats(folder, test_ids)) if test_ids is not None else None)
+
+# %% ../nbs/06_pipeline.ipynb #917c5066
+def blank_channel(src, # Dataset folder (read only)
+                  dest, # New folder
+                  channel:str='green', # The stain to blank
+                 ) -> Path:
+    "A copy of dataset `src` in `dest` whose `channel` PNGs are black; everything else linked or copied."
+    import os, shutil, cv2
+    src, dest = Path(src), Path(dest)
+    if dest.exists(): raise HPADataError(f'{dest}: exists; choose a new folder')
+    for f in sorted(src.rglob('*')):
+        if not f.is_file(): continue
+        t = dest/f.relative_to(src); t.parent.mkdir(parents=True, exist_ok=True)
+        if f.name.endswith(f'_{channel}.png'):
+            h, w = cv2.imread(str(f), cv2.IMREAD_UNCHANGED).shape[:2]
+            cv2.imwrite(str(t), np.zeros((h, w), np.uint8))
+        else:
+            try: os.link(f, t)
+            except OSError: shutil.copy2(f, t)
+    return dest
+
 # %% ../nbs/06_pipeline.ipynb #cad828ca
 @call_parse
+@user_errors
 def demo_cli(dest:str='outputs/demo', # Output folder (the dataset goes in DEST/data)
              path:str=None, # Use this dataset instead of generating one
              n_train:int=2000, # Synthetic training images
@@ -106,22 +164,27 @@ def demo_cli(dest:str='outputs/demo', # Output folder (the dataset goes in DEST/
              size:int=128, # Training image size
              arch:str='resnet34', # torchvision ResNet
              bs:int=32, # Batch size
-             frozen_epochs:int=1, # Epochs training conv1 and the head only
-             epochs:int=3, # Epochs training everything
-             lr:float=4e-3, # Learning rate
+             epochs:int=DEMO_EPOCHS, # Epochs (from scratch: no frozen phase)
+             lr:str=str(DEMO_LR), # Learning rate (the one-cycle peak is lr/2), or 'auto' (a short lr_find)
+             gamma:float=0., # Focal loss γ (0: BCE)
+             head:str='linear', # 'linear' or 'fastai'
+             norm:str='image', # 'image' (each image's own scale) or 'stats' (the dataset's mean/std)
+             oversample:float=0.5, # Oversample rare labels with this power (0: off)
              tta:int=8, # Test-time augmentation (1, 2, 4 or 8)
              seed:int=0, # Random seed
             ):
     "Run the whole pipeline on the built-in synthetic dataset (or `--path`) and score the submission."
-    r = run_pipeline(dest, path, n_train, n_test, synth_size, size=size, arch=arch, bs=bs, frozen_epochs=frozen_epochs,
-                     epochs=epochs, lr=lr, tta=tta, seed=seed)
-    print(f'\nvalidation macro F1: {r["valid_f1_05"]:.4f} at 0.5, {r["valid_f1_tuned"]:.4f} with tuned thresholds')
+    r = run_pipeline(dest, path, n_train, n_test, synth_size, size=size, arch=arch, bs=bs, epochs=epochs,
+                     lr=lr if lr == 'auto' else float(lr), gamma=gamma, head=head, norm=norm, oversample=oversample,
+                     tta=tta, seed=seed)
+    print(f'\nvalidation macro F1: {r["valid_f1_05"]:.4f} at 0.5; {r["valid_f1_crossfit"]:.4f} with thresholds tuned on '
+          f'one half and scored on the other (cross-fitted); {r["valid_f1_tuned"]:.4f} tuned and scored on the same rows')
     if 'test_f1' in r:
-        print(f'test macro F1 of the submission: {r["test_f1"]:.4f}; per class:')
         pc = pd.Series(r['test_f1_per_class'])
+        print(f'test macro F1 of the submission: {r["test_f1"]:.4f} ({(pc > 0).sum()} of {len(pc)} classes above 0); per class:')
         print('  ' + '\n  '.join(f'{i:2d} {k:32s} {v:.3f}' for i, (k, v) in enumerate(pc.items())))
     d = Path(dest)
-    print(f'\ntotal {r["total_s"]:.0f}s. Outputs in {d}/:')
+    print(f'\ntotal {r["total_s"]:.0f}s (' + ', '.join(f'{k.split(" ", 1)[1]} {v:.0f}s' for k, v in r['times'].items()) + f'). Outputs in {d}/:')
     for name, what in [('data/', 'the synthetic dataset'), ('figures/', 'EDA and error-analysis figures'),
                        ('split.csv', 'the split'), ('stats.json', 'channel statistics'),
                        ('export.pkl', 'the trained Learner'), ('thresholds.json', 'per-class thresholds'),
