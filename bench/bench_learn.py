@@ -14,13 +14,13 @@ warnings.filterwarnings('ignore')
 import numpy as np, pandas as pd
 from fastai.callback.core import Callback
 from hpa_protein.data import read_labels, to_multihot
-from hpa_protein.pipeline import run_pipeline, stats_probe, blank_channel, DEMO_EPOCHS, DEMO_LR
+from hpa_protein.pipeline import run_pipeline, stats_probe, blank_channel, DEMO_SIZE, DEMO_EPOCHS, DEMO_LR
 from hpa_protein.thresholds import best_thresholds, f1_scores, apply_thresholds
 
 p = argparse.ArgumentParser()
 p.add_argument('--dest', default='outputs/bench_learn'); p.add_argument('--seed', type=int, default=0)
 p.add_argument('--epochs', type=int, default=DEMO_EPOCHS); p.add_argument('--lr', type=float, default=DEMO_LR)
-p.add_argument('--norm', default='image'); p.add_argument('--head', default='linear')
+p.add_argument("--size", type=int, default=DEMO_SIZE); p.add_argument("--norm", default="image"); p.add_argument('--head', default='linear')
 p.add_argument('--probes', action='store_true')
 a = p.parse_args()
 
@@ -34,7 +34,7 @@ class EpochClock(Callback):
               f'valid loss {float(log.get("valid_loss", np.nan)):.4f}  macro F1@0.5 {float(log.get("macro_f1", np.nan)):.3f}', flush=True)
 
 def run(dest, path=None):
-    return run_pipeline(dest, path, epochs=a.epochs, lr=a.lr, norm=a.norm, head=a.head, seed=a.seed, cbs=[EpochClock()], show=False)
+    return run_pipeline(dest, path, size=a.size, epochs=a.epochs, lr=a.lr, norm=a.norm, head=a.head, seed=a.seed, cbs=[EpochClock()], show=False)
 
 dest = Path(a.dest)
 r = run(dest)

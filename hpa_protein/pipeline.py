@@ -19,8 +19,8 @@ from .thresholds import tune_thresholds, best_thresholds, f1_scores, apply_thres
 from .predict import predict_test, score_submission
 
 # %% auto #0
-__all__ = ['DEMO_EPOCHS', 'DEMO_LR', 'step', 'synth_data', 'run_pipeline', 'channel_features', 'stats_probe', 'blank_channel',
-           'demo_cli']
+__all__ = ['DEMO_SIZE', 'DEMO_EPOCHS', 'DEMO_LR', 'step', 'synth_data', 'run_pipeline', 'channel_features', 'stats_probe',
+           'blank_channel', 'demo_cli']
 
 # %% ../nbs/06_pipeline.ipynb #80d53bcd
 @contextlib.contextmanager
@@ -46,7 +46,7 @@ def synth_data(dest, # Folder of the dataset (created)
     return dest
 
 # %% ../nbs/06_pipeline.ipynb #e38c2dbc
-DEMO_EPOCHS, DEMO_LR = 9, 6e-3   # the demo's schedule: fits ~10 minutes on 2 CPU cores (see above)
+DEMO_SIZE, DEMO_EPOCHS, DEMO_LR = 64, 20, 6e-3   # the demo's schedule: ~10 minutes on 2 CPU cores (see above)
 
 # %% ../nbs/06_pipeline.ipynb #f90a85aa
 def run_pipeline(dest='outputs/demo', # Output folder: the dataset goes in DEST/data, results in DEST
@@ -55,7 +55,7 @@ def run_pipeline(dest='outputs/demo', # Output folder: the dataset goes in DEST/
                  n_test:int=500, # Synthetic test images
                  synth_size:int=512, # Synthetic image size (the Kaggle size is 512)
                  min_per_class:int=20, # Every class at least this often in the synthetic train set
-                 size:int=128, # Training image size
+                 size:int=DEMO_SIZE, # Training image size
                  arch:str='resnet34', # torchvision ResNet
                  bs:int=32, # Batch size
                  frozen_epochs:int=None, # Epochs training conv1 and the head only (default: none without weights)
@@ -161,7 +161,7 @@ def demo_cli(dest:str='outputs/demo', # Output folder (the dataset goes in DEST/
              n_train:int=2000, # Synthetic training images
              n_test:int=500, # Synthetic test images
              synth_size:int=512, # Synthetic image size
-             size:int=128, # Training image size
+             size:int=DEMO_SIZE, # Training image size
              arch:str='resnet34', # torchvision ResNet
              bs:int=32, # Batch size
              epochs:int=DEMO_EPOCHS, # Epochs (from scratch: no frozen phase)
