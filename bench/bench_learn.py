@@ -6,7 +6,8 @@ then the demo's scores. With --probes it also fits the channel-statistics logist
 reruns the whole pipeline on a copy of the dataset with the green stain black (`blank_channel`), and prints both
 test macro F1s beside the CNN's, with the ratios the method asks for (probe <= 1/2 and green-zeroed <= 1/3 of it).
 
-usage: python bench/bench_learn.py [--dest outputs/bench_learn] [--seed 0] [--epochs N] [--lr LR] [--probes]
+usage: python bench/bench_learn.py [--dest outputs/bench_learn] [--seed 0] [--size 64] [--epochs N] [--lr LR] [--probes] [--reuse]
+(--reuse: take the CNN figures from an earlier run in DEST instead of training again)
 """
 import argparse, json, time, warnings
 from pathlib import Path
@@ -21,7 +22,7 @@ p = argparse.ArgumentParser()
 p.add_argument('--dest', default='outputs/bench_learn'); p.add_argument('--seed', type=int, default=0)
 p.add_argument('--epochs', type=int, default=DEMO_EPOCHS); p.add_argument('--lr', type=float, default=DEMO_LR)
 p.add_argument("--size", type=int, default=DEMO_SIZE); p.add_argument("--norm", default="image"); p.add_argument('--head', default='linear')
-p.add_argument('--probes', action='store_true')
+p.add_argument('--probes', action='store_true'); p.add_argument('--reuse', action='store_true', help='take the CNN run from DEST/summary.json if present')
 a = p.parse_args()
 
 class EpochClock(Callback):
@@ -37,7 +38,7 @@ def run(dest, path=None):
     return run_pipeline(dest, path, size=a.size, epochs=a.epochs, lr=a.lr, norm=a.norm, head=a.head, seed=a.seed, cbs=[EpochClock()], show=False)
 
 dest = Path(a.dest)
-r = run(dest)
+r = json.loads((dest/'summary.json').read_text()) if a.reuse and (dest/'summary.json').exists() else run(dest)
 print(f'CNN: validation macro F1 {r["valid_f1_05"]:.3f} at 0.5, {r["valid_f1_crossfit"]:.3f} cross-fitted; '
       f'test macro F1 {r["test_f1"]:.3f} ({sum(v > 0 for v in r["test_f1_per_class"].values())} classes above 0); '
       f'total {r["total_s"]:.0f}s: ' + ', '.join(f'{k} {v:.0f}s' for k, v in r['times'].items()))

@@ -377,7 +377,7 @@ def hpa_dls(path=None, # The dataset folder (default: `hpa_path()`)
             show:bool=True, # Show progress when building a cache
            ) -> DataLoaders:
     "fastai DataLoaders of normalised 4-channel samples and 28-label multi-hot targets."
-    path = hpa_path(path); df = _get_split(path, df); stats = _get_stats(stats); nm = _norm(norm, stats)
+    path = hpa_path(path); df = _get_split(path, df); stats = _get_stats(stats) if norm == 'stats' else None; nm = _norm(norm, stats)
     if cache is not None: cache = build_cache(path, df.Id, size, cache, folder, show=show)
     reader = HPAReader(path/folder, size, cache)
     items = list(zip(df.Id.astype(str), to_multihot(df.Target).tolist()))
