@@ -2,8 +2,7 @@
 
 Each case runs the installed console script in a subprocess on a small broken dataset and checks: status 2, exactly
 one line on stderr, starting with the command's name and naming the file or argument, no `Traceback`.
-`hpa_protein.data.user_errors` does it; the commands marked PENDING live in notebooks that apply it later (a strict
-xfail: once one passes, take it out of PENDING).
+`hpa_protein.data.user_errors` does it, on every console script (checked below).
 """
 import os, subprocess, sys
 from configparser import ConfigParser
@@ -14,7 +13,6 @@ from hpa_protein.data import CHANNELS, HPADataError, img_file, user_errors, writ
 
 root = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-PENDING = {'hpa_demo'}
 
 def scripts() -> dict:
     c = ConfigParser(delimiters=['=']); c.read(root/'settings.ini')
@@ -97,7 +95,7 @@ def test_import_v18_missing_source(ds, tmp_path):
     (tmp_path/'v18.csv').write_text('Id,Target\n10580_1610_C1_1,0\n')
     one_line(run('hpa_import_v18', tmp_path/'nope', tmp_path/'dest', tmp_path/'v18.csv', '--path', ds), 'hpa_import_v18', 'nope: folder not found')
 
-PENDING_CASES = {
+MORE_CASES = {
     'hpa_train': lambda ds, t: (['--path', ds, '--out', t/'out', '--split', t/'nope.csv', '--size', '32', '--arch', 'resnet18'], 'nope.csv: file not found'),
     'hpa_cache': lambda ds, t: (['--path', broken(ds, t, DUP_ID), '--out', t/'out', '--size', '32'], "duplicate Id 'id00'"),
     'hpa_predict': lambda ds, t: (['--path', ds, '--out', t], 'export.pkl: not found'),
@@ -105,10 +103,9 @@ PENDING_CASES = {
     'hpa_demo': lambda ds, t: (['--dest', t/'demo', '--path', broken(ds, t, BAD_ROWS)], 'problem(s)'),
 }
 
-@pytest.mark.parametrize('prog', [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=f'{p} is not yet under user_errors'))
-                                  for p in sorted(PENDING_CASES)])
-def test_pending_commands(ds, tmp_path, prog):
-    args, part = PENDING_CASES[prog](ds, tmp_path)
+@pytest.mark.parametrize('prog', sorted(MORE_CASES))
+def test_more_commands(ds, tmp_path, prog):
+    args, part = MORE_CASES[prog](ds, tmp_path)
     one_line(run(prog, *args), prog, part)
 
 def test_every_command_is_under_user_errors():
@@ -116,8 +113,7 @@ def test_every_command_is_under_user_errors():
     for name, target in scripts().items():
         mod, fn = target.split(':')
         f = getattr(__import__(mod, fromlist=[fn]), fn)
-        assert getattr(f, 'user_errors', False) or name in PENDING, f'{name} ({target}) is not decorated with @user_errors'
-        if name in PENDING and getattr(f, 'user_errors', False): pytest.fail(f'{name} is decorated now: remove it from PENDING')
+        assert getattr(f, 'user_errors', False), f'{name} ({target}) is not decorated with @user_errors'
 
 def test_only_user_errors_become_one_line(monkeypatch, capsys):
     "As a command a user error exits 2 with one line; a bug keeps its traceback; from Python both raise."
