@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastcore.script import call_parse
 from fastai.callback.core import Callback
-from .data import HPADataError, read_labels, read_sample, to_multihot, validate, LABELS, user_errors
+from .data import (HPADataError, read_labels, read_sample, read_channel, write_png, to_multihot, validate, LABELS,
+                              user_errors)
 from .synth import make_synth, SYNTH_VERSION
 from .eda import eda_figures
 from .split import split, save_split, load_split
@@ -139,15 +140,14 @@ def blank_channel(src, # Dataset folder (read only)
                   channel:str='green', # The stain to blank
                  ) -> Path:
     "A copy of dataset `src` in `dest` whose `channel` PNGs are black; everything else linked or copied."
-    import os, shutil, cv2
+    import os, shutil
     src, dest = Path(src), Path(dest)
     if dest.exists(): raise HPADataError(f'{dest}: exists; choose a new folder')
     for f in sorted(src.rglob('*')):
         if not f.is_file(): continue
         t = dest/f.relative_to(src); t.parent.mkdir(parents=True, exist_ok=True)
         if f.name.endswith(f'_{channel}.png'):
-            h, w = cv2.imread(str(f), cv2.IMREAD_UNCHANGED).shape[:2]
-            cv2.imwrite(str(t), np.zeros((h, w), np.uint8))
+            write_png(np.zeros_like(read_channel(f)), t)
         else:
             try: os.link(f, t)
             except OSError: shutil.copy2(f, t)
