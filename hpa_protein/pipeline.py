@@ -8,7 +8,6 @@ import json, time, contextlib
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastcore.script import call_parse
-from fastai.callback.core import Callback
 from .data import (HPADataError, read_labels, read_sample, read_channel, write_png, to_multihot, validate, LABELS,
                               user_errors)
 from .synth import make_synth, SYNTH_VERSION
@@ -16,7 +15,7 @@ from .eda import eda_figures
 from .split import split, save_split, load_split
 from .stats import channel_stats, save_stats
 from .model import train
-from .thresholds import tune_thresholds, best_thresholds, f1_scores, apply_thresholds
+from .thresholds import tune_thresholds
 from .predict import predict_test, score_submission
 
 # %% auto #0
@@ -69,7 +68,7 @@ def run_pipeline(dest='outputs/demo', # Output folder: the dataset goes in DEST/
                  tta:int=8, # Test-time augmentation: dihedral transforms per image
                  valid_pct:float=0.2, # Validation share of the split
                  seed:int=0, # Random seed of the data, split and training
-                 cbs=None, # Extra fastai callbacks for training (e.g. `ZeroChannel`)
+                 cbs=None, # Extra fastai callbacks for training (e.g. a per-epoch timer, see bench/bench_learn.py)
                  show:bool=True, # Progress bars and lines
                 ) -> dict:
     "Run every stage on a synthetic (or given) dataset and score the submission; return the summary."
