@@ -28,12 +28,14 @@ from fastai.vision.learner import create_head
 from . import __version__
 from .data import LABELS, N_CLASSES, HPADataError, HPAArgError, hpa_path, _interactive, user_errors
 from .loaders import hpa_dls, hpa_test_dl, unbound_readers
+from .split import load_split
+from .stats import channel_stats, save_stats, load_stats
 
 # %% auto #0
 __all__ = ['resnet_arch', 'load_weights', 'adapt_conv1', 'hpa_resnet', 'FocalLoss', 'prior_bias', 'f1_per_class', 'macro_f1',
            'MacroF1', 'LogProgress', 'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'Checkpoint',
            'BF16Autocast', 'InferenceAutocast', 'hpa_versions', 'HPALearner', 'hpa_splitter', 'hpa_learner',
-           'valid_preds', 'ShardedDL', 'DDPTrainer', 'train', 'train_cli']
+           'valid_preds', 'ShardedDL', 'DDPTrainer', 'fold_split', 'train', 'train_cli']
 
 # %% ../nbs/03_model.ipynb #994f2e0d
 _FOURTH = ('mean', 'red', 'zero')
@@ -455,6 +457,30 @@ class DDPTrainer(Callback):
         m = self.learn.model.module
         self.learn.model, self.learn.dls.loaders = _unsync_bn(m, self.types) if self.sync else m, self.old_dls
 
+# %% ../nbs/03_model.ipynb #23089c59
+def fold_split(split, # A split CSV (or its folder) with a `fold` column, or a table with one
+               fold:int, # The fold that validates
+              ) -> pd.DataFrame:
+    "The split with fold `fold` as the validation set (`is_valid`), every other fold training."
+    if not isinstance(split, pd.DataFrame): return load_split(split, fold=fold)
+    if 'fold' not in split.columns: raise HPADataError(f'split table: no fold column, cannot select fold {fold}')
+    if fold not in set(split.fold): raise HPADataError(f'split table: fold {fold} not found (folds: {sorted(set(split.fold))})')
+    return split.assign(is_valid=split.fold.values == fold)
+
+def _fold_setup(path, out, split, stats, fold:int, norm:str, show:bool) -> tuple:
+    "`(out/fold{fold}, its split, its statistics)`: statistics of the training folds unless given (and needed)."
+    if split is None:
+        split = Path(out)/'split.csv'
+        if not split.exists(): raise HPADataError(f'{split}: not found; a k-fold split is needed for fold={fold} (hpa_split --n_splits 5 --out {out})')
+    df, fout = fold_split(split, fold), Path(out)/f'fold{fold}'
+    if stats is None and norm == 'stats':
+        fn = fout/'stats.json'
+        if fn.exists(): stats = load_stats(fn)
+        else:
+            stats = channel_stats(path, df.Id[~df.is_valid], show=show)
+            if rank_distrib() == 0: fout.mkdir(parents=True, exist_ok=True); save_stats(stats, fn)
+    return fout, df, stats
+
 # %% ../nbs/03_model.ipynb #d722412a
 def _auto_lr(learn, num_it:int=50) -> float:
     "The `valley` suggestion of a short `lr_find` (fastai saves the model and optimizer before and restores them after)."
@@ -504,6 +530,7 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
           cpu_bf16:bool=False, # bfloat16 autocast on CPU
           every:int=0, # Also log every `every` batches
           seed:int=None, # Random seed
+          fold:int=None, # Train fold `fold` of the split's `fold` column; outputs in `out/fold{fold}`
           threads:int=None, # torch CPU threads (default: torch's; 1 is faster on a CPU shared with other jobs)
           lr_find_it:int=50, # Iterations of the `lr='auto'` search
           cbs=None, # Extra callbacks for every fit
@@ -516,7 +543,9 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
         except (TypeError, ValueError): raise HPADataError(f"lr={lr!r}: expected a number or 'auto'") from None
     if seed is not None: set_seed(seed)
     if threads: torch.set_num_threads(threads)
-    out = Path(out); rank0, dist = rank_distrib() == 0, _distrib()
+    rank0, dist = rank_distrib() == 0, _distrib()
+    if fold is not None: out, split, stats = _fold_setup(path, out, split, stats, fold, norm, show and rank0)
+    out = Path(out)
     started = dist and _init_distrib()  # before the loaders: they go to this process's GPU
     if rank0: (out/'models').mkdir(parents=True, exist_ok=True)
     if dist and cache is not None and not rank0: _barrier()  # rank 0 builds the cache, the others then read it
@@ -588,17 +617,18 @@ def train_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
               cpu_bf16:bool=False, # bfloat16 autocast on CPU
               every:int=0, # Also log every N batches
               seed:int=None, # Random seed
+              fold:int=None, # Train this fold of OUT/split.csv's fold column (hpa_split --n_splits K); outputs in OUT/fold{FOLD}
               threads:int=None, # torch CPU threads (1 is faster on a CPU shared with other jobs)
               lr_find_it:int=50, # Iterations of the --lr auto search
              ):
     "Train the 4-channel ResNet; writes OUT/models/last.pth, OUT/history.jsonl, OUT/export.pkl, OUT/valid_preds.npz."
     o = Path(out)
     if split is None and (o/'split.csv').exists(): split = o/'split.csv'
-    if stats is None and (o/'stats.json').exists(): stats = o/'stats.json'
+    if stats is None and fold is None and (o/'stats.json').exists(): stats = o/'stats.json'  # a fold computes its own
     if weights in ('none', 'None', ''): weights = None
     t0 = time.time()
     train(path, out, split, stats, size=size, bs=bs, arch=arch, weights=weights, fourth=fourth, head=head,
           frozen_epochs=frozen_epochs, epochs=epochs, lr=lr, lr_mult=lr_mult, pct_start=pct_start, gamma=gamma,
           cache=cache, oversample=oversample or False, norm=norm, crop=crop, num_workers=num_workers, resume=resume, cpu_bf16=cpu_bf16,
-          every=every, seed=seed, threads=threads, lr_find_it=lr_find_it)
+          every=every, seed=seed, fold=fold, threads=threads, lr_find_it=lr_find_it)
     if rank_distrib() == 0: print(f'done in {time.time()-t0:.0f}s', flush=True)

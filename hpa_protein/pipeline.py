@@ -12,11 +12,12 @@ from .data import (HPADataError, read_labels, read_sample, read_channel, write_p
                               user_errors)
 from .synth import make_synth, SYNTH_VERSION
 from .eda import eda_figures
-from .split import split, save_split, load_split
+from .split import split, kfold, save_split, load_split
 from .stats import channel_stats, save_stats
 from .model import train
 from .thresholds import tune_thresholds
 from .predict import predict_test, score_submission
+from .kfold import kfold_train
 
 # %% auto #0
 __all__ = ['DEMO_SIZE', 'DEMO_EPOCHS', 'DEMO_LR', 'step', 'synth_data', 'run_pipeline', 'channel_features', 'stats_probe',
@@ -68,6 +69,7 @@ def run_pipeline(dest='outputs/demo', # Output folder: the dataset goes in DEST/
                  tta:int=8, # Test-time augmentation: dihedral transforms per image
                  valid_pct:float=0.2, # Validation share of the split
                  seed:int=0, # Random seed of the data, split and training
+                 folds:int=0, # If >1: the k-fold recipe (`kfold_train`): k fold models, out-of-fold thresholds, their mean on the test set
                  cbs=None, # Extra fastai callbacks for training (e.g. a per-epoch timer, see bench/bench_learn.py)
                  show:bool=True, # Progress bars and lines
                 ) -> dict:
@@ -84,16 +86,21 @@ def run_pipeline(dest='outputs/demo', # Output folder: the dataset goes in DEST/
         if probs: raise HPADataError(f'{path}: {len(probs)} problem(s):\n' + '\n'.join(probs[:20]))
     with step('3/9 EDA figures', times): eda_figures(path, dest/'figures')
     with step('4/9 split', times):
-        df = split(read_labels(path), valid_pct=valid_pct, seed=seed)
+        df = (kfold(read_labels(path), folds, seed).assign(is_valid=lambda d: d.fold == 0) if folds > 1
+              else split(read_labels(path), valid_pct=valid_pct, seed=seed))
         save_split(df, dest/'split.csv')
     with step('5/9 channel statistics', times):
         save_stats(channel_stats(path, df.Id[~df.is_valid], show=show), dest/'stats.json')
-    with step('6/9 train', times):
-        train(path, dest, split=dest/'split.csv', stats=dest/'stats.json', size=size, bs=bs, arch=arch,
-              frozen_epochs=frozen_epochs, epochs=epochs, lr=lr, gamma=gamma, head=head, norm=norm,
-              oversample=oversample or False, cache=dest/'cache', seed=seed, cbs=cbs, show=show)
-    with step('7/9 thresholds and error analysis', times): thr = tune_thresholds(dest, path=path)
-    with step('8/9 predict', times): predict_test(dest, path, tta=tta, fill_empty=True, show=show)
+    kw = dict(size=size, bs=bs, arch=arch, frozen_epochs=frozen_epochs, epochs=epochs, lr=lr, gamma=gamma, head=head,
+              norm=norm, oversample=oversample or False, cache=dest/'cache', seed=seed, cbs=cbs, show=show)
+    if folds > 1:
+        with step(f'6-8/9 {folds} folds: train, out-of-fold thresholds, predict', times):
+            k = kfold_train(path, dest, folds, tta=tta, fill_empty=True, **kw)
+        thr = dict(f1_05=k['oof_f1_05'], f1_crossfit=k['oof_f1_crossfit'], f1_tuned=k['oof_f1_tuned'])
+    else:
+        with step('6/9 train', times): train(path, dest, split=dest/'split.csv', stats=dest/'stats.json', **kw)
+        with step('7/9 thresholds and error analysis', times): thr = tune_thresholds(dest, path=path)
+        with step('8/9 predict', times): predict_test(dest, path, tta=tta, fill_empty=True, show=show)
     res = dict(valid_f1_05=thr['f1_05'], valid_f1_crossfit=thr['f1_crossfit'], valid_f1_tuned=thr['f1_tuned'])
     with step('9/9 score', times):
         labels = path/'test_labels.csv'
@@ -171,13 +178,16 @@ def demo_cli(dest:str='outputs/demo', # Output folder (the dataset goes in DEST/
              oversample:float=0.5, # Oversample rare labels with this power (0: off)
              tta:int=8, # Test-time augmentation (1, 2, 4 or 8)
              seed:int=0, # Random seed
+             folds:int=0, # If >1: the k-fold recipe (k fold models averaged, out-of-fold thresholds; k times the training time)
             ):
     "Run the whole pipeline on the built-in synthetic dataset (or `--path`) and score the submission."
     r = run_pipeline(dest, path, n_train, n_test, synth_size, size=size, arch=arch, bs=bs, epochs=epochs,
                      lr=lr if lr == 'auto' else float(lr), gamma=gamma, head=head, norm=norm, oversample=oversample,
-                     tta=tta, seed=seed)
-    print(f'\nvalidation macro F1: {r["valid_f1_05"]:.4f} at 0.5; {r["valid_f1_crossfit"]:.4f} with thresholds tuned on '
-          f'one half and scored on the other (cross-fitted); {r["valid_f1_tuned"]:.4f} tuned and scored on the same rows')
+                     tta=tta, seed=seed, folds=folds)
+    if folds > 1: print(f'\nout-of-fold macro F1 ({folds} folds): {r["valid_f1_05"]:.4f} at 0.5; {r["valid_f1_crossfit"]:.4f} with each '
+                        f'fold thresholded by the others (cross-fitted); {r["valid_f1_tuned"]:.4f} tuned and scored on the same rows')
+    else: print(f'\nvalidation macro F1: {r["valid_f1_05"]:.4f} at 0.5; {r["valid_f1_crossfit"]:.4f} with thresholds tuned on '
+                f'one half and scored on the other (cross-fitted); {r["valid_f1_tuned"]:.4f} tuned and scored on the same rows')
     if 'test_f1' in r:
         pc = pd.Series(r['test_f1_per_class'])
         print(f'test macro F1 of the submission: {r["test_f1"]:.4f} ({(pc > 0).sum()} of {len(pc)} classes above 0); per class:')
@@ -186,6 +196,7 @@ def demo_cli(dest:str='outputs/demo', # Output folder (the dataset goes in DEST/
     print(f'\ntotal {r["total_s"]:.0f}s (' + ', '.join(f'{k.split(" ", 1)[1]} {v:.0f}s' for k, v in r['times'].items()) + f'). Outputs in {d}/:')
     for name, what in [('data/', 'the synthetic dataset'), ('figures/', 'EDA and error-analysis figures'),
                        ('split.csv', 'the split'), ('stats.json', 'channel statistics'),
-                       ('export.pkl', 'the trained Learner'), ('thresholds.json', 'per-class thresholds'),
+                       *([(f'fold0 ... fold{folds-1}/', 'one trained Learner per fold'), ('kfold.json', 'out-of-fold and test scores')]
+                         if folds > 1 else [('export.pkl', 'the trained Learner')]), ('thresholds.json', 'per-class thresholds'),
                        ('submission.csv', 'the Kaggle submission'), ('summary.json', 'scores and timings')]:
         print(f'  {d/name}: {what}')

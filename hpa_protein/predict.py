@@ -12,8 +12,9 @@ import torch
 from fastcore.script import call_parse
 from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, img_file, read_labels,
                               read_sample, parse_target, to_multihot, from_multihot, progress, atomic_write,
-                              read_ids, user_errors)   # read_ids: also importable from here, as before
+                              read_ids, user_errors, HPAArgError)   # read_ids: also importable from here, as before
 from .thresholds import (check_probs, check_thresholds, apply_thresholds, f1_scores, load_thresholds,
+                                    save_thresholds, fraction_thresholds, label_fractions,
                                     _load_npz)
 from .dups import dup_labels
 
@@ -297,6 +298,7 @@ def predict_test(out='outputs', # Folder with export.pkl (and thresholds.json); 
                  learn=None, # Use this Learner instead of loading OUT/export.pkl
                  show:bool=True, # Progress bar
                  dups=None, # Off by default. `hpa_dups`' CSV (e.g. OUT/dups.csv): test images that duplicate labelled train images take their labels
+                 rule:str='f1', # 'f1': the tuned `thresholds`; 'fraction': each label's share of the test predictions matched to its training share
                 ) -> pd.DataFrame:
     "Predict the test set with TTA; write OUT/test_probs.npz and a checked OUT/submission.csv; return the submission."
     out, path = Path(out), hpa_path(path)
@@ -306,9 +308,11 @@ def predict_test(out='outputs', # Folder with export.pkl (and thresholds.json); 
     _tta_ks(tta)
     _check_writable(out)
     over = None if dups is None else dup_overrides(ids, dups, path)   # checked before the model runs
+    if rule not in ('f1', 'fraction'): raise HPAArgError(f"rule: expected 'f1' or 'fraction', got {rule!r}")
     th_fn = Path(thresholds) if thresholds else out/'thresholds.json'
-    th = load_thresholds(th_fn) if (thresholds or th_fn.exists()) else None
-    if th is None: print(f'no {th_fn}: using 0.5 for every class (run hpa_thresholds first)')
+    th = load_thresholds(th_fn) if rule == 'f1' and (thresholds or th_fn.exists()) else None
+    if th is None and rule == 'f1': print(f'no {th_fn}: using 0.5 for every class (run hpa_thresholds first)')
+    fracs = label_fractions(read_labels(path)) if rule == 'fraction' else None  # the training shares, checked first
     if learn is None:
         fn = out/'export.pkl'
         if not fn.is_file(): raise HPADataError(f'{fn}: not found (run hpa_train first)')
@@ -318,6 +322,9 @@ def predict_test(out='outputs', # Folder with export.pkl (and thresholds.json); 
     dl = make_test_dl(learn, path, ids, bs, size, _out_stats(out), show=show)
     probs = predict_probs(learn, dl, tta, how, show=show)
     save_probs(ids, probs, out/'test_probs.npz')
+    if rule == 'fraction':
+        th = fraction_thresholds(probs, fracs); save_thresholds(th, out/'thresholds_fraction.json')
+        if show: print(f'fraction rule: thresholds matching the training label shares, written to {out/"thresholds_fraction.json"}')
     if over is None: return write_submission(ids, probs, sample_csv, out/'submission.csv', th, fill_empty)
     preds = dict(zip(ids, _pred_strings(probs, th, fill_empty)))
     atomic_write(out/'dup_labels.csv', lambda f: over.assign(model=over.Id.map(preds)).to_csv(f, index=False), suffix='.csv')
@@ -333,6 +340,7 @@ def predict_cli(out:str='outputs', # Folder with export.pkl (from hpa_train); re
                 tta:int=8, # Dihedral transforms per image: 1 (none), 2, 4 or 8
                 how:str='mean', # Combine TTA by 'mean' or 'max'
                 thresholds:str=None, # thresholds.json (default: OUT/thresholds.json if present, else 0.5)
+                rule:str='f1', # 'f1' (tuned thresholds) or 'fraction' (each label's test share matched to its share in train.csv)
                 fill_empty:bool=False, # Never leave a row empty (take the most probable label)
                 bs:int=16, # Batch size
                 size:int=None, # Image size, if the exported learner does not carry it
@@ -340,7 +348,7 @@ def predict_cli(out:str='outputs', # Folder with export.pkl (from hpa_train); re
                ):
     "Predict the test images with TTA; write OUT/test_probs.npz and OUT/submission.csv."
     path = hpa_path(path)
-    sub = predict_test(out, path, tta, how, thresholds, fill_empty, bs, size, dups=dups)
+    sub = predict_test(out, path, tta, how, thresholds, fill_empty, bs, size, dups=dups, rule=rule)
     n_lab = sub.Predicted.str.split().str.len()
     print(f'wrote {Path(out)/"submission.csv"}: {len(sub)} images, {n_lab.mean():.2f} labels per image, '
           f'{(n_lab == 0).sum()} empty')

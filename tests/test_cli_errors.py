@@ -95,10 +95,17 @@ def test_import_v18_missing_source(ds, tmp_path):
     (tmp_path/'v18.csv').write_text('Id,Target\n10580_1610_C1_1,0\n')
     one_line(run('hpa_import_v18', tmp_path/'nope', tmp_path/'dest', tmp_path/'v18.csv', '--path', ds), 'hpa_import_v18', 'nope: folder not found')
 
+def plain_split(t):
+    "An output folder holding a split without folds."
+    (t/'out').mkdir(exist_ok=True); (t/'out'/'split.csv').write_text('Id,Target,is_valid\nid00,0,True\n')
+    return t/'out'
+
 MORE_CASES = {
+    'hpa_kfold': lambda ds, t: (['--path', ds, '--out', plain_split(t), '--n_splits', '3'], 'not a 3-fold split'),
     'hpa_train': lambda ds, t: (['--path', ds, '--out', t/'out', '--split', t/'nope.csv', '--size', '32', '--arch', 'resnet18'], 'nope.csv: file not found'),
     'hpa_cache': lambda ds, t: (['--path', broken(ds, t, DUP_ID), '--out', t/'out', '--size', '32'], "duplicate Id 'id00'"),
     'hpa_predict': lambda ds, t: (['--path', ds, '--out', t], 'export.pkl: not found'),
+    'hpa_predict --rule': lambda ds, t: (['--path', ds, '--out', t, '--rule', 'share'], "rule: expected 'f1' or 'fraction'"),
     'hpa_synth': lambda ds, t: (['--dest', t/'s', '--size', '8'], 'size=8'),
     'hpa_demo': lambda ds, t: (['--dest', t/'demo', '--path', broken(ds, t, BAD_ROWS)], 'problem(s)'),
 }
@@ -106,6 +113,7 @@ MORE_CASES = {
 @pytest.mark.parametrize('prog', sorted(MORE_CASES))
 def test_more_commands(ds, tmp_path, prog):
     args, part = MORE_CASES[prog](ds, tmp_path)
+    prog = prog.split()[0]
     one_line(run(prog, *args), prog, part)
 
 def test_every_command_is_under_user_errors():
