@@ -16,7 +16,7 @@ import numpy as np, pandas as pd
 from fastai.callback.core import Callback
 from hpa_protein.data import read_labels, to_multihot
 from hpa_protein.pipeline import run_pipeline, stats_probe, blank_channel, DEMO_SIZE, DEMO_EPOCHS, DEMO_LR
-from hpa_protein.thresholds import best_thresholds, f1_scores, apply_thresholds
+from hpa_protein.thresholds import best_thresholds, macro_f1
 
 p = argparse.ArgumentParser()
 p.add_argument('--dest', default='outputs/bench_learn'); p.add_argument('--seed', type=int, default=0)
@@ -47,7 +47,7 @@ if a.probes:
     tl = read_labels(data/'test_labels.csv')
     pv, pt = stats_probe(data, dest/'split.csv', tl.Id)
     yv = to_multihot(df.Target[df.is_valid.astype(str).str.lower().isin(['true', '1'])])
-    f_stats = float(f1_scores(to_multihot(tl.Target), apply_thresholds(pt, best_thresholds(pv, yv))).mean())
+    f_stats = macro_f1(to_multihot(tl.Target), pt, best_thresholds(pv, yv))
     blank = dest.with_name(dest.name + '_nogreen')
     if not (blank/'data').exists(): blank_channel(data, blank/'data')
     rz = run(blank, blank/'data')

@@ -7,8 +7,9 @@ Rounds interleave the two measurements and keep the best of each, because the ma
 """
 import argparse, os, time
 from pathlib import Path
-from hpa_protein.data import hpa_path, cv2
+from hpa_protein.data import hpa_path, opencv
 from hpa_protein.stats import channel_stats, stats_files
+cv2 = opencv()
 
 def decode_all(files):
     for f in files:

@@ -16,9 +16,9 @@ from fastcore.basics import ifnone
 # %% auto #0
 __all__ = ['LABELS', 'N_CLASSES', 'CHANNELS', 'OFFICIAL_COUNTS', 'OFFICIAL_LABELS_PER_IMAGE', 'KAGGLE_ROOT', 'USER_ERRORS',
            'hpa_home', 'is_dataset', 'find_datasets', 'hpa_path', 'img_file', 'HPADataError', 'parse_target',
-           'read_labels', 'read_ids', 'to_multihot', 'from_multihot', 'read_channel', 'read_sample', 'atomic_write',
-           'atomic_write_text', 'save_fig', 'write_png', 'composite', 'show_sample', 'progress', 'pmap', 'check_png',
-           'validate', 'HPAArgError', 'one_line', 'user_errors', 'validate_cli']
+           'read_labels', 'read_ids', 'to_multihot', 'from_multihot', 'opencv', 'read_channel', 'read_sample',
+           'atomic_write', 'atomic_write_text', 'save_fig', 'write_png', 'composite', 'show_sample', 'progress', 'pmap',
+           'check_png', 'validate', 'HPAArgError', 'one_line', 'user_errors', 'validate_cli']
 
 # %% ../nbs/00a_data.ipynb #493482b0
 LABELS = ['Nucleoplasm', 'Nuclear membrane', 'Nucleoli', 'Nucleoli fibrillar center', 'Nuclear speckles',
@@ -79,7 +79,7 @@ def hpa_path(path=None, # A dataset folder; wins over everything else
     if found: return found[0]
     if not synth: raise FileNotFoundError(f'No dataset: pass a path, set HPA_PATH, or attach the competition data (a train.csv beside train/ under {root}).')
     if root.is_dir(): warnings.warn(f'no dataset (a train.csv beside train/) under {root}: using the synthetic dataset', stacklevel=2)
-    from hpa_protein.synth import default_synth
+    from hpa_protein.synth import default_synth  # here, not at the top: `synth` builds on this module
     return default_synth()
 
 # %% ../nbs/00a_data.ipynb #2ab161e0
@@ -153,13 +153,20 @@ def from_multihot(arr) -> list:
     "`Target` strings (space-separated ascending ids) from a `(N, 28)` 0/1 array."
     return [' '.join(map(str, np.flatnonzero(r))) for r in np.asarray(arr)]
 
-# %% ../nbs/00a_data.ipynb #49b2aecc
-try:
-    import cv2
-    cv2.setNumThreads(1)
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-except (ImportError, AttributeError): cv2 = None
+# %% ../nbs/00a_data.ipynb #2355b0f6
+def opencv():
+    "OpenCV's `cv2` on one thread and with its log quiet, or `None` when it is not installed (it is optional)."
+    try: import cv2
+    except ImportError: return None
+    cv2.setNumThreads(1)  # the project parallelises over processes
+    try: cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+    except AttributeError: pass  # a build without the logging module
+    return cv2
 
+# %% ../nbs/00a_data.ipynb #14623063
+cv2 = opencv()  # OpenCV or None (`hpa_protein.data.opencv`); not exported by `import *`
+
+# %% ../nbs/00a_data.ipynb #49b2aecc
 def _check_gray(img, fn):
     if img is None: raise HPADataError(f'{fn}: missing, truncated or not a PNG')
     if img.ndim != 2: raise HPADataError(f'{fn}: expected an 8-bit grayscale image, got {img.shape[-1]} channels')

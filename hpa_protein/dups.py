@@ -10,18 +10,16 @@ import numpy as np, pandas as pd
 from PIL import Image
 from fastcore.script import call_parse
 from .data import (CHANNELS, HPADataError, HPAArgError, hpa_path, read_channel, parse_target, progress,
-                              atomic_write, pmap, user_errors)
+                              atomic_write, pmap, user_errors, opencv)
 
 # %% auto #0
 __all__ = ['HASHES', 'phash', 'dhash', 'hash_image', 'popcount', 'hamming', 'close_pairs', 'close_pairs_brute', 'group_hashes',
            'hash_files', 'find_dups', 'dup_groups', 'hash_of', 'dup_labels', 'dups_cli']
 
-# %% ../nbs/00d_dups.ipynb #ab23bcbd
-try:
-    import cv2
-    cv2.setNumThreads(1)
-except ImportError: cv2 = None
+# %% ../nbs/00d_dups.ipynb #9c97fd27
+cv2 = opencv()  # OpenCV or None (`hpa_protein.data.opencv`); not exported by `import *`
 
+# %% ../nbs/00d_dups.ipynb #ab23bcbd
 def _shrink(img, w, h):
     img = np.asarray(img, np.float32)
     if cv2 is not None: return cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)

@@ -16,9 +16,9 @@ __all__ = ['kfold_split', 'fold_dirs', 'oof_preds', 'crossfold_f1', 'kfold_train
 from .data import HPADataError, HPAArgError, hpa_path, read_labels, read_ids, to_multihot, atomic_write, user_errors
 from .split import kfold, save_split, load_split
 from .model import train
-from .thresholds import (best_thresholds, apply_thresholds, f1_scores, macro_f1_np, fraction_thresholds,
-                                    label_fractions, load_valid_preds, save_thresholds)
-from .predict import predict_test, ensemble, save_probs, write_submission
+from .thresholds import (best_thresholds, apply_thresholds, f1_per_class, macro_f1, fraction_thresholds,
+                                    label_fractions, save_preds, load_preds, save_thresholds)
+from .predict import predict_test, ensemble, write_submission
 
 # %% ../nbs/05a_kfold.ipynb #1187b490
 def kfold_split(path, # Dataset folder with train.csv
@@ -48,7 +48,7 @@ def oof_preds(out, # Output folder with fold0 ... fold{n-1}
               split=None, # The split table: check that the folds cover its Ids exactly once
              ) -> tuple:
     "`(ids, probs, y, fold)`: every fold's validation predictions together."
-    parts = [load_valid_preds(d/'valid_preds.npz') for d in fold_dirs(out, n)]
+    parts = [load_preds(d/'valid_preds.npz') for d in fold_dirs(out, n)]
     ids = np.concatenate([p[0] for p in parts])
     probs, y = np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
     fold = np.concatenate([np.full(len(p[0]), k) for k, p in enumerate(parts)])
@@ -66,9 +66,9 @@ def crossfold_f1(probs, y, fold, # Out-of-fold probabilities, labels and fold of
     for k in np.unique(fold):
         m = fold == k
         pred[m] = apply_thresholds(probs[m], best_thresholds(probs[~m], y[~m], **kwargs))
-        rows.append(dict(fold=int(k), n=int(m.sum()), f1_05=macro_f1_np(y[m], probs[m]),
-                         f1_crossfit=float(f1_scores(y[m], pred[m]).mean())))
-    return float(f1_scores(y, pred).mean()), pd.DataFrame(rows)
+        rows.append(dict(fold=int(k), n=int(m.sum()), f1_05=macro_f1(y[m], probs[m]),
+                         f1_crossfit=macro_f1(y[m], pred[m])))
+    return macro_f1(y, pred), pd.DataFrame(rows)
 
 # %% ../nbs/05a_kfold.ipynb #c561728f
 def _test_report(path, out, n, ens, th, fill_empty) -> dict:
@@ -76,10 +76,10 @@ def _test_report(path, out, n, ens, th, fill_empty) -> dict:
     tl = read_labels(Path(path)/'test_labels.csv')
     ids, _ = ens
     yt = to_multihot(tl.set_index('Id').loc[ids, 'Target'])
-    f = lambda p, t: macro_f1_np(yt, p, t, fill_empty)
+    f = lambda p, t: macro_f1(yt, apply_thresholds(p, t, fill_empty))
     pe = ens[1]
-    singles = [np.load(d/'test_probs.npz')['probs'] for d in fold_dirs(out, n)]
-    own = [best_thresholds(*load_valid_preds(d/'valid_preds.npz')[1:]) for d in fold_dirs(out, n)]
+    singles = [load_preds(d/'test_probs.npz')[1] for d in fold_dirs(out, n)]
+    own = [best_thresholds(*load_preds(d/'valid_preds.npz')[1:]) for d in fold_dirs(out, n)]
     res = {'ensemble, out-of-fold thresholds (submitted)': f(pe, th),
            'ensemble, class-fraction rule': f(pe, fraction_thresholds(pe, label_fractions(read_labels(path)))),
            'single models, own validation thresholds (mean)': float(np.mean([f(p, t) for p, t in zip(singles, own)])),
@@ -115,12 +115,12 @@ def kfold_train(path=None, # Dataset folder (default: `hpa_path()`)
         train(path, out, out/'split.csv', fold=k, resume=True, show=show, **train_kwargs)
         times[f'fold{k}'] = round(time.time() - t0, 1)
     ids, probs, y, fold = oof_preds(out, n_splits, df)
-    atomic_write(out/'oof_preds.npz', lambda f: np.savez(f, ids=ids, probs=probs, y=y, fold=fold), mode='wb', suffix='.npz')
+    save_preds(out/'oof_preds.npz', ids, probs, y)
     th = best_thresholds(probs, y, shrink=shrink)
     save_thresholds(th, out/'thresholds.json')
     f_cf, per_fold = crossfold_f1(probs, y, fold, shrink=shrink)
-    res = dict(n_splits=n_splits, oof_f1_05=macro_f1_np(y, probs), oof_f1_crossfit=f_cf,
-               oof_f1_tuned=macro_f1_np(y, probs, th), per_fold=per_fold.round(4).to_dict('records'))
+    res = dict(n_splits=n_splits, oof_f1_05=macro_f1(y, probs), oof_f1_crossfit=f_cf,
+               oof_f1_tuned=macro_f1(y, probs, th), per_fold=per_fold.round(4).to_dict('records'))
     print(f'out-of-fold macro F1 ({len(ids)} images): {res["oof_f1_05"]:.4f} at 0.5, {f_cf:.4f} cross-fitted '
           f'(each fold thresholded by the others), {res["oof_f1_tuned"]:.4f} tuned and scored on the same rows', flush=True)
     print(per_fold.round(4).to_string(index=False), flush=True)
@@ -128,7 +128,7 @@ def kfold_train(path=None, # Dataset folder (default: `hpa_path()`)
         print(f'== predicting the test set with fold {k+1}/{n_splits}', flush=True)
         predict_test(d, path, tta=tta, thresholds=out/'thresholds.json', fill_empty=fill_empty, show=show)
     ens = ensemble([d/'test_probs.npz' for d in fold_dirs(out, n_splits)])
-    save_probs(*ens, out/'test_probs.npz')
+    save_preds(out/'test_probs.npz', *ens)
     write_submission(ens[0], ens[1], path/'sample_submission.csv', out/'submission.csv', th, fill_empty)
     if (path/'test_labels.csv').exists():
         res['test'] = _test_report(path, out, n_splits, ens, th, fill_empty)

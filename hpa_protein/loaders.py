@@ -4,10 +4,10 @@
 
 # %% ../nbs/02a_loaders.ipynb #dc4e001c
 from __future__ import annotations
-import os, json, time, uuid, shutil, tempfile, threading
+import os, json, time, uuid, shutil, threading
 from collections import deque
 from contextlib import contextmanager
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastcore.basics import ifnone, store_attr
@@ -18,7 +18,7 @@ from fastai.data.transforms import ItemGetter, EncodedMultiCategorize, IntToFloa
 from fastai.vision.augment import aug_transforms, RandTransform
 from fasttransform import Transform
 from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, read_labels, read_ids, user_errors,
-                              read_sample, to_multihot, composite, progress)
+                              read_sample, to_multihot, composite, pmap, atomic_write)
 from .split import split, load_split
 from .stats import load_stats
 
@@ -84,7 +84,9 @@ def check_disk(dest, # A folder (or a folder to be created: its nearest existing
     if need > free: raise HPADataError(f'{dest}: {what}: {_fmt_bytes(need)} needed, only {_fmt_bytes(free)} free there')
     return free
 
-def _fill(fn, shape, start, folder, ids, size):
+def _fill(task):
+    "Decode one chunk of Ids into rows `start`… of the memmap file `fn`."
+    fn, shape, start, folder, ids, size = task
     mm = np.memmap(fn, np.uint8, 'r+', shape=shape)
     for i, id_ in enumerate(ids): mm[start+i] = read_sample(folder, id_, size)
     mm.flush(); del mm
@@ -112,19 +114,10 @@ def build_cache(path, # The dataset folder (read only)
     tmp = dest/f'.tmp-{data}'
     with open(tmp, 'wb') as f: f.truncate(int(np.prod(shape)))
     try:
-        chunks = [(i, ids[i:i+chunk]) for i in range(0, len(ids), chunk)]
-        n_workers = ifnone(n_workers, os.cpu_count() or 1)
-        if n_workers > 1 and len(chunks) > 1:
-            with ProcessPoolExecutor(n_workers) as ex:
-                futs = [ex.submit(_fill, tmp, shape, i, path/folder, c, size) for i, c in chunks]
-                for f in progress(as_completed(futs), len(futs), f'cache {folder} {size}px ({chunk} images/task)', show=show): f.result()
-        else:
-            for i, c in progress(chunks, len(chunks), f'cache {folder} {size}px ({chunk} images/task)', show=show): _fill(tmp, shape, i, path/folder, c, size)
+        tasks = [(tmp, shape, i, path/folder, ids[i:i+chunk], size) for i in range(0, len(ids), chunk)]
+        for _ in pmap(_fill, tasks, n_workers, f'cache {folder} {size}px ({chunk} images/task)', show): pass
         os.replace(tmp, dest/data)
-        meta = _cache_meta(dest, folder, size)
-        fd, tmeta = tempfile.mkstemp(dir=dest, prefix='.tmp-', suffix='.json')
-        with os.fdopen(fd, 'w') as f: json.dump(dict(src=src, size=size, shape=shape, data=data, ids=ids), f)
-        os.replace(tmeta, meta)
+        meta = atomic_write(_cache_meta(dest, folder, size), lambda f: json.dump(dict(src=src, size=size, shape=shape, data=data, ids=ids), f))
     except BaseException:
         tmp.unlink(missing_ok=True); raise
     if old is not None: (dest/Path(old.filename).name).unlink(missing_ok=True)

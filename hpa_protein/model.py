@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_model.ipynb #7744006e
 from __future__ import annotations
-import os, sys, json, math, time, random, tempfile, warnings
+import os, sys, json, math, time, random, warnings
 from operator import attrgetter
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -26,16 +26,17 @@ from fastai.callback.channelslast import ChannelsLast
 from fastai.optimizer import Adam
 from fastai.vision.learner import create_head
 from . import __version__
-from .data import LABELS, N_CLASSES, HPADataError, HPAArgError, hpa_path, _interactive, user_errors
+from .data import LABELS, N_CLASSES, HPADataError, HPAArgError, hpa_path, _interactive, user_errors, atomic_write
 from .loaders import hpa_dls, hpa_test_dl, unbound_readers
+from .thresholds import macro_f1, save_preds
 from .split import load_split
 from .stats import channel_stats, save_stats, load_stats
 
 # %% auto #0
-__all__ = ['resnet_arch', 'load_weights', 'adapt_conv1', 'hpa_resnet', 'FocalLoss', 'prior_bias', 'f1_per_class', 'macro_f1',
-           'MacroF1', 'LogProgress', 'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'Checkpoint',
-           'BF16Autocast', 'InferenceAutocast', 'hpa_versions', 'HPALearner', 'hpa_splitter', 'hpa_learner',
-           'valid_preds', 'ShardedDL', 'DDPTrainer', 'fold_split', 'train', 'train_cli']
+__all__ = ['resnet_arch', 'load_weights', 'adapt_conv1', 'hpa_resnet', 'FocalLoss', 'prior_bias', 'MacroF1', 'LogProgress',
+           'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'Checkpoint', 'BF16Autocast',
+           'InferenceAutocast', 'hpa_versions', 'HPALearner', 'hpa_splitter', 'hpa_learner', 'valid_preds', 'ShardedDL',
+           'DDPTrainer', 'fold_split', 'train', 'train_cli']
 
 # %% ../nbs/03_model.ipynb #994f2e0d
 _FOURTH = ('mean', 'red', 'zero')
@@ -141,18 +142,6 @@ def prior_bias(model, # A model from `hpa_resnet` (its last module is a biased `
         last.bias.copy_(torch.as_tensor(np.log(p / (1 - p)), dtype=last.bias.dtype)); last.weight.mul_(scale)
     return model
 
-# %% ../nbs/03_model.ipynb #84252b7b
-def f1_per_class(probs, y, thresh=0.5) -> np.ndarray:
-    "F1 of each class of `(N, C)` probabilities at `thresh` (a number or one per class); 0 where undefined."
-    pred, y = np.asarray(probs) > np.asarray(thresh), np.asarray(y).astype(bool)
-    tp, fp, fn = (pred & y).sum(0), (pred & ~y).sum(0), (~pred & y).sum(0)
-    den = 2*tp + fp + fn
-    return np.where(den > 0, 2*tp/np.maximum(den, 1), 0.)
-
-def macro_f1(probs, y, thresh=0.5) -> float:
-    "Macro-averaged F1 of `(N, C)` probabilities against 0/1 labels at `thresh`."
-    return float(f1_per_class(probs, y, thresh).mean())
-
 # %% ../nbs/03_model.ipynb #dd38c26b
 class MacroF1(Metric):
     "Macro F1 over the whole validation set at `thresh`."
@@ -164,7 +153,7 @@ class MacroF1(Metric):
     @property
     def value(self):
         if not self.probs: return None
-        return macro_f1(torch.cat(self.probs).numpy(), torch.cat(self.ys).numpy(), self.thresh)
+        return macro_f1(torch.cat(self.ys).numpy(), torch.cat(self.probs).numpy(), self.thresh)
     @property
     def name(self): return 'macro_f1'
 
@@ -188,12 +177,6 @@ class LogProgress(Callback):
         print(f'{self.prefix}epoch {log[0]+1}/{self.n_epoch} ' + ' '.join(vals), flush=True)
 
 # %% ../nbs/03_model.ipynb #d5ba4a4c
-def _atomic_save(obj, fn):
-    fn = Path(fn); fn.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=fn.parent, prefix='.tmp-', suffix=fn.suffix); os.close(fd)
-    try: torch.save(obj, tmp); os.replace(tmp, fn)
-    except BaseException: Path(tmp).unlink(missing_ok=True); raise
-
 def _loaders(learn): return [getattr(dl, 'dl', dl) for dl in learn.dls.loaders]  # under `ShardedDL` too
 
 def rng_state(learn) -> dict:
@@ -213,10 +196,11 @@ def save_checkpoint(learn, fn, **meta):
     "Save model, optimizer, gradient scaler, smoothed loss, random states and `meta` (e.g. phase and epoch) to `fn` atomically."
     m = learn.model.module if hasattr(learn.model, 'module') else learn.model
     sc, sl = getattr(learn, 'scaler', None), getattr(getattr(learn, 'recorder', None), 'smooth_loss', None)
-    _atomic_save(dict(model=m.state_dict(), opt=learn.opt.state_dict(),
-                      scaler=sc.state_dict() if sc is not None and sc.is_enabled() else None,
-                      smooth_loss=(sl.count, sl.val) if sl is not None and hasattr(sl, 'count') else None,
-                      rng=rng_state(learn), **meta), fn)
+    s = dict(model=m.state_dict(), opt=learn.opt.state_dict(),
+             scaler=sc.state_dict() if sc is not None and sc.is_enabled() else None,
+             smooth_loss=(sl.count, sl.val) if sl is not None and hasattr(sl, 'count') else None,
+             rng=rng_state(learn), **meta)
+    atomic_write(fn, lambda f: torch.save(s, f), mode='wb', suffix='.pth')
 
 def load_checkpoint(learn, fn, # A checkpoint file, or the dict read from one
                     with_opt:bool=True) -> dict:
@@ -353,13 +337,6 @@ def hpa_learner(dls, # DataLoaders from `hpa_dls`
     return learn
 
 # %% ../nbs/03_model.ipynb #f6085422
-def _save_npz(fn, **arrs):
-    fd, tmp = tempfile.mkstemp(dir=Path(fn).parent, prefix='.tmp-', suffix='.npz')
-    try:
-        with os.fdopen(fd, 'wb') as f: np.savez(f, **arrs)
-        os.replace(tmp, fn)
-    except BaseException: Path(tmp).unlink(missing_ok=True); raise
-
 def valid_preds(learn, dl=None) -> dict:
     "Validation `ids`, `probs` (float32) and `y` (uint8) of `learn` (or of `dl`)."
     dl = ifnone(dl, learn.dls.valid)
@@ -581,7 +558,7 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
     if state is not None: load_checkpoint(learn, state, with_opt=False)  # killed after the last epoch: nothing left to train
     if rank0:
         with _one_process(): vp = valid_preds(learn)  # rank 0 alone: nothing to gather
-        _save_npz(out/'valid_preds.npz', **vp)
+        save_preds(out/'valid_preds.npz', **vp)
         learn.export('export.pkl')  # `HPALearner.export`: without the training-only callbacks
         if show: print(f'wrote {out/"export.pkl"} and {out/"valid_preds.npz"}', flush=True)
     if dist:

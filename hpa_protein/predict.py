@@ -12,16 +12,15 @@ import torch
 from fastcore.script import call_parse
 from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, img_file, read_labels,
                               read_sample, parse_target, to_multihot, from_multihot, progress, atomic_write,
-                              read_ids, user_errors, HPAArgError)   # read_ids: also importable from here, as before
-from .thresholds import (check_probs, check_thresholds, apply_thresholds, f1_scores, load_thresholds,
-                                    save_thresholds, fraction_thresholds, label_fractions,
-                                    _load_npz)
+                              read_ids, user_errors, HPAArgError)
+from .thresholds import (check_probs, check_thresholds, apply_thresholds, f1_per_class, load_thresholds,
+                                    save_preds, load_preds, save_thresholds, fraction_thresholds, label_fractions)
 from .dups import dup_labels
 
 # %% auto #0
-__all__ = ['dihedral', 'predict_probs', 'check_test_images', 'TestImages', 'test_loader', 'save_probs', 'load_probs', 'ensemble',
-           'check_submission', 'write_submission', 'score_submission', 'read_dups', 'dup_overrides', 'make_test_dl',
-           'predict_test', 'predict_cli']
+__all__ = ['dihedral', 'predict_probs', 'check_test_images', 'TestImages', 'test_loader', 'ensemble', 'check_submission',
+           'write_submission', 'score_submission', 'read_dups', 'dup_overrides', 'make_test_dl', 'predict_test',
+           'predict_cli']
 
 # %% ../nbs/05_predict.ipynb #ef4f45a6
 def dihedral(x, k:int):
@@ -117,25 +116,9 @@ def test_loader(folder, ids, size:int=None, stats:dict=None, bs:int=16, num_work
     return torch.utils.data.DataLoader(ds, batch_size=bs, shuffle=False, num_workers=num_workers)
 
 # %% ../nbs/05_predict.ipynb #285d6a9e
-def save_probs(ids, probs, fn) -> Path:
-    "Save `ids` and `(N, 28)` probabilities to an `.npz` (atomic)."
-    probs = check_probs(probs)
-    ids = np.asarray(ids, dtype=str)
-    if len(ids) != len(probs): raise HPADataError(f'{fn}: {len(ids)} ids for {len(probs)} rows of probs')
-    return atomic_write(fn, lambda f: np.savez(f, ids=ids, probs=probs.astype(np.float32)), mode='wb', suffix='.npz')
-
-def load_probs(fn) -> tuple:
-    "`(ids, probs)` from a file written by `save_probs` (or `valid_preds.npz`), checked."
-    fn = Path(fn)
-    if not fn.is_file(): raise HPADataError(f'{fn}: probabilities file not found')
-    ids, probs = _load_npz(fn, ('ids', 'probs'))
-    probs = check_probs(probs, name=str(fn))
-    if len(ids) != len(probs): raise HPADataError(f'{fn}: {len(ids)} ids for {len(probs)} rows of probs')
-    return ids, probs
-
 def _few(xs, n=5): xs = sorted(map(str, xs)); return ', '.join(map(repr, xs[:n])) + (f' and {len(xs)-n} more' if len(xs) > n else '')
 
-def ensemble(files, # `.npz` files from `save_probs`
+def ensemble(files, # `.npz` files from `save_preds`
              how:str='mean', # 'mean' or 'max'
              weights=None, # Weights of a weighted mean, one per file
             ) -> tuple:
@@ -143,11 +126,11 @@ def ensemble(files, # `.npz` files from `save_probs`
     files = list(files)
     if not files: raise HPADataError('ensemble: no files given')
     if how not in ('mean', 'max'): raise HPADataError(f"how: expected 'mean' or 'max', got {how!r}")
-    ids, p0 = load_probs(files[0])
+    ids, p0, _ = load_preds(files[0])
     pos = {id: i for i, id in enumerate(ids)}
     ps = [p0]
     for fn in files[1:]:
-        ids2, p = load_probs(fn)
+        ids2, p, _ = load_preds(fn)
         miss, extra = set(ids) - set(ids2), set(ids2) - set(ids)
         if miss or extra or len(ids2) != len(ids):
             raise HPADataError(f'{fn}: Ids differ from {files[0]}: {len(miss)} missing ({_few(miss)}), {len(extra)} extra ({_few(extra)})')
@@ -242,7 +225,7 @@ def score_submission(sub_csv, # A submission file `Id,Predicted`
         if miss or extra: raise HPADataError(f'{sub_csv}: Ids differ from {labels_csv}: {len(miss)} missing ({_few(miss)}), {len(extra)} extra ({_few(extra)})')
     check_submission(sub, sub[['Id']] if 'Id' in sub.columns else truth[['Id']])
     pred = to_multihot([[int(t) for t in s.split()] for s in sub.Predicted])
-    f1 = f1_scores(to_multihot(truth.set_index('Id').loc[sub.Id, 'Target']), pred)
+    f1 = f1_per_class(to_multihot(truth.set_index('Id').loc[sub.Id, 'Target']), pred)
     return float(f1.mean()), pd.Series(f1, index=LABELS, name='f1')
 
 # %% ../nbs/05_predict.ipynb #ba63aab5
@@ -321,7 +304,7 @@ def predict_test(out='outputs', # Folder with export.pkl (and thresholds.json); 
         if torch.cuda.is_available(): learn.model.to(memory_format=torch.channels_last)
     dl = make_test_dl(learn, path, ids, bs, size, _out_stats(out), show=show)
     probs = predict_probs(learn, dl, tta, how, show=show)
-    save_probs(ids, probs, out/'test_probs.npz')
+    save_preds(out/'test_probs.npz', ids, probs)
     if rule == 'fraction':
         th = fraction_thresholds(probs, fracs); save_thresholds(th, out/'thresholds_fraction.json')
         if show: print(f'fraction rule: thresholds matching the training label shares, written to {out/"thresholds_fraction.json"}')

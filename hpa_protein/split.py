@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
 from .data import (LABELS, N_CLASSES, HPADataError, hpa_path, read_labels, to_multihot,
-                              parse_target, atomic_write_text, HPAArgError, user_errors)   # atomic_write_text: also importable from here, as before
+                              parse_target, atomic_write_text, HPAArgError, user_errors)
 
 # %% auto #0
 __all__ = ['label_combos', 'iterative_stratification', 'read_groups', 'split', 'split_report', 'split_quality',

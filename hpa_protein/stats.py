@@ -8,12 +8,15 @@ import os, sys, json, math, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
-from .data import (CHANNELS, HPADataError, hpa_path, img_file, read_channel, progress, cv2, atomic_write_text,
+from .data import (CHANNELS, HPADataError, hpa_path, img_file, read_channel, progress, opencv, atomic_write_text,
                               pmap, user_errors)
 from .split import load_split
 
 # %% auto #0
 __all__ = ['HPA_STATS', 'img_sums', 'stats_files', 'channel_stats', 'save_stats', 'load_stats', 'stats_cli']
+
+# %% ../nbs/02_stats.ipynb #200091c1
+cv2 = opencv()  # OpenCV or None (`hpa_protein.data.opencv`); not exported by `import *`
 
 # %% ../nbs/02_stats.ipynb #fa9904e7
 HPA_STATS = dict(mean=[0.0804, 0.0526, 0.0548, 0.0827], std=[0.1496, 0.1122, 0.1560, 0.1497], n=31072,

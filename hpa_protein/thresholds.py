@@ -13,11 +13,11 @@ from .data import (LABELS, N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS
                               user_errors)
 
 # %% auto #0
-__all__ = ['check_probs', 'check_thresholds', 'apply_thresholds', 'f1_scores', 'macro_f1_np', 'sim_labels', 'sim_preds',
+__all__ = ['check_probs', 'check_thresholds', 'apply_thresholds', 'f1_per_class', 'macro_f1', 'sim_labels', 'sim_preds',
            'f1_cuts', 'global_threshold', 'best_thresholds', 'label_fractions', 'fraction_thresholds', 'compare_rules',
-           'crossfit_f1', 'save_thresholds', 'load_thresholds', 'plot_f1_curves', 'class_report', 'plot_class_report',
-           'confident_mistakes', 'show_mistakes', 'confusion_pairs', 'load_valid_preds', 'tune_thresholds',
-           'thresholds_cli']
+           'crossfit_f1', 'save_thresholds', 'load_thresholds', 'save_preds', 'load_preds', 'plot_f1_curves',
+           'class_report', 'plot_class_report', 'confident_mistakes', 'show_mistakes', 'confusion_pairs',
+           'tune_thresholds', 'thresholds_cli']
 
 # %% ../nbs/04_thresholds.ipynb #b12ee333
 def check_probs(probs, name:str='probs') -> np.ndarray:
@@ -64,19 +64,20 @@ def apply_thresholds(probs, # `(N, 28)` probabilities
         pred[np.flatnonzero(empty), p[empty].argmax(1)] = True
     return pred
 
-def f1_scores(y, pred) -> np.ndarray:
-    "F1 of each column of the 0/1 arrays `y` (truth) and `pred`; 0 where a class has no true and no predicted positives."
-    y, pred = np.asarray(y).astype(bool), np.asarray(pred).astype(bool)
+def f1_per_class(y, # `(N, C)` 0/1 labels
+                 probs, # `(N, C)` probabilities, or 0/1 predictions
+                 thresh=0.5, # One threshold, or one per class
+                ) -> np.ndarray:
+    "F1 of each class of `probs > thresh` against `y`; 0 where a class has no true and no predicted positives."
+    pred = np.asarray(probs) > np.asarray(thresh)
+    y = _check_y(y, pred).astype(bool)
     tp = (y & pred).sum(0)
     denom = y.sum(0) + pred.sum(0)
     return np.where(denom > 0, 2*tp / np.maximum(denom, 1), 0.)
 
-def macro_f1_np(y, probs, th=0.5, fill_empty:bool=False) -> float:
-    "Macro F1 of `probs` thresholded at `th` against `y`."
-    return float(f1_scores(y, apply_thresholds(probs, th, fill_empty)).mean())
-
-# %% ../nbs/04_thresholds.ipynb #67ae5ed8
-f1_per_class = f1_scores   # the old name (deprecated: `hpa_protein.model.f1_per_class` takes other arguments)
+def macro_f1(y, probs, thresh=0.5) -> float:
+    "Macro F1 (the competition's metric): the mean over classes of `f1_per_class(y, probs, thresh)`."
+    return float(f1_per_class(y, probs, thresh).mean())
 
 # %% ../nbs/04_thresholds.ipynb #5fadb16d
 def sim_labels(n:int, seed:int=0, counts=OFFICIAL_COUNTS) -> np.ndarray:
@@ -210,7 +211,7 @@ def compare_rules(probs, y, # Validation probabilities and labels
         rules = {'0.5': 0.5, 'global': tg, 'f1': best_thresholds(pa, ya, fallback=tg),
                  **{f'f1 shrink {k}': best_thresholds(pa, ya, fallback=tg, shrink=k) for k in shrinks},
                  'fraction': fraction_thresholds(pb, label_fractions(ya) if train_fracs is None else train_fracs)}
-        res.append({k: macro_f1_np(yb, pb, t) for k, t in rules.items()})
+        res.append({k: macro_f1(yb, pb, t) for k, t in rules.items()})
     df = pd.DataFrame(res)
     d = df.sub(df['f1'], axis=0)                                 # paired: same split, other rule
     return pd.DataFrame({'macro F1': df.mean(), 'sd': df.std(), 'vs f1': d.mean(), 'vs f1 sd': d.std()}).round(4)
@@ -228,7 +229,7 @@ def crossfit_f1(probs, # `(N, 28)` validation probabilities
     pred = np.zeros(probs.shape, bool)
     for trn, tst in MultilabelStratifiedKFold(k, shuffle=True, random_state=seed).split(probs, y):
         pred[tst] = apply_thresholds(probs[tst], best_thresholds(probs[trn], y[trn], **kwargs))
-    return float(f1_scores(y, pred).mean())
+    return macro_f1(y, pred)
 
 # %% ../nbs/04_thresholds.ipynb #513ee5c0
 def save_thresholds(th, fn) -> Path:
@@ -248,6 +249,36 @@ def load_thresholds(fn) -> np.ndarray:
     try: return check_thresholds([d[l] for l in LABELS], name=str(fn))
     except (TypeError, ValueError) as e: raise HPADataError(f'{fn}: thresholds must be numbers ({e})') from None
 
+# %% ../nbs/04_thresholds.ipynb #63ff5b46
+def save_preds(fn, # Destination `.npz`
+               ids, # One image Id per row
+               probs, # `(N, 28)` probabilities
+               y=None, # `(N, 28)` 0/1 labels, for rows whose labels are known
+              ) -> Path:
+    "Save prediction rows (`ids`, float32 `probs`, uint8 `y` when given) to an `.npz`, atomically."
+    probs, ids = check_probs(probs), np.asarray(ids, dtype=str)
+    if len(ids) != len(probs): raise HPADataError(f'{fn}: {len(ids)} ids for {len(probs)} rows of probs')
+    arrs = dict(ids=ids, probs=probs.astype(np.float32), **({} if y is None else dict(y=_check_y(y, probs))))
+    return atomic_write(fn, lambda f: np.savez(f, **arrs), mode='wb', suffix='.npz')
+
+def load_preds(fn) -> tuple:
+    "`(ids, probs, y)` of a file written by `save_preds`, checked; `y` is None when the file has no labels."
+    fn = Path(fn)
+    if not fn.is_file(): raise HPADataError(f'{fn}: not found')
+    try:
+        with np.load(fn, allow_pickle=False) as d:
+            arrs = {k: d[k] for k in ('ids', 'probs', 'y') if k in d.files}
+            files = d.files
+    except ValueError as e:
+        if 'allow_pickle' in str(e): raise HPADataError(f'{fn}: holds an object array; save Ids as strings (np.array(ids, dtype=str))') from None
+        raise HPADataError(f'{fn}: not a readable .npz ({e})') from None
+    except OSError as e: raise HPADataError(f'{fn}: not a readable .npz ({e})') from None
+    missing = [k for k in ('ids', 'probs') if k not in arrs]
+    if missing: raise HPADataError(f'{fn}: missing array(s) {missing}; found {files}')
+    ids, probs = arrs['ids'].astype(str), check_probs(arrs['probs'], name=f'{fn} probs')
+    if len(ids) != len(probs): raise HPADataError(f'{fn}: {len(ids)} ids for {len(probs)} rows of probs')
+    return ids, probs, (_check_y(arrs['y'], probs) if 'y' in arrs else None)
+
 # %% ../nbs/04_thresholds.ipynb #9e16d2d3
 def plot_f1_curves(probs, y, th=None, ncols:int=7, figsize=None,
                    max_pts:int=400): # Points drawn per curve (evenly spaced cuts, plus the best)
@@ -264,7 +295,7 @@ def plot_f1_curves(probs, y, th=None, ncols:int=7, figsize=None,
         keep = np.unique(np.r_[np.linspace(0, len(t) - 1, min(len(t), max_pts)).astype(int), f.argmax()])
         ax.plot(t[keep], f[keep], lw=1)
         ax.axvline(.5, c='grey', lw=.6, ls=':'); ax.axvline(th[c], c='r', lw=.8)
-        f = f1_scores(y[:, [c]], probs[:, [c]] > th[c])[0]
+        f = f1_per_class(y[:, [c]], probs[:, [c]], th[c])[0]
         ax.set_title(f'{c} {LABELS[c][:18]} (n={int(y[:, c].sum())}, F1 {f:.2f})', fontsize=7)
         ax.tick_params(labelsize=6)
     ax0 = axs.flat[0]; ax0.set_xlim(0, 1); ax0.set_ylim(0, 1.02)
@@ -279,7 +310,7 @@ def class_report(y, pred) -> pd.DataFrame:
     prec = np.where(npred > 0, tp / np.maximum(npred, 1), 0.)
     rec = np.where(sup > 0, tp / np.maximum(sup, 1), 0.)
     return pd.DataFrame({'label': LABELS, 'support': sup, 'predicted': npred, 'tp': tp,
-                         'precision': prec, 'recall': rec, 'f1': f1_scores(y, pred)})
+                         'precision': prec, 'recall': rec, 'f1': f1_per_class(y, pred)})
 
 def plot_class_report(rep, ax=None, figsize=(10, 3.2)):
     "Bars of precision, recall and F1 per class, sorted by F1, support in the tick labels."
@@ -339,28 +370,6 @@ def confusion_pairs(y, pred, n:int=10) -> pd.DataFrame:
                          'count': m[i, j][keep], 'missed total': fn.sum(0)[i[keep]]})
 
 # %% ../nbs/04_thresholds.ipynb #e56b0336
-def _load_npz(fn, keys):
-    "The arrays `keys` of an `.npz` without unpickling anything; `HPADataError` naming what is wrong."
-    try:
-        with np.load(fn, allow_pickle=False) as d:
-            missing = [k for k in keys if k not in d.files]
-            if missing: raise HPADataError(f'{fn}: missing array(s) {missing}; found {d.files}')
-            res = [d[k] for k in keys]
-    except ValueError as e:
-        if 'allow_pickle' in str(e): raise HPADataError(f'{fn}: holds an object array; save Ids as strings (np.array(ids, dtype=str))') from None
-        raise HPADataError(f'{fn}: not a readable .npz ({e})') from None
-    except OSError as e: raise HPADataError(f'{fn}: not a readable .npz ({e})') from None
-    return [res[0].astype(str)] + res[1:] if keys[0] == 'ids' else res
-
-def load_valid_preds(fn) -> tuple:
-    "`(ids, probs, y)` from a `valid_preds.npz`, checked."
-    fn = Path(fn)
-    if not fn.is_file(): raise HPADataError(f'{fn}: not found (run hpa_train first; it writes valid_preds.npz)')
-    ids, probs, y = _load_npz(fn, ('ids', 'probs', 'y'))
-    probs = check_probs(probs, name=f'{fn} probs'); y = _check_y(y, probs)
-    if len(ids) != len(probs): raise HPADataError(f'{fn}: {len(ids)} ids for {len(probs)} rows of probs')
-    return ids, probs, y
-
 def _image_folder(path, ids):
     "`path/train` when it holds the images of `ids` (no dataset is generated for this), else None."
     try: folder = hpa_path(path, synth=False)/'train'
@@ -375,7 +384,10 @@ def tune_thresholds(out, # Folder with valid_preds.npz; thresholds.json and figu
                    ) -> dict:
     "Tune thresholds on `out/valid_preds.npz`; save them, the per-class report, the top confusions and figures."
     out = Path(out)
-    ids, probs, y = load_valid_preds(out/'valid_preds.npz')
+    fn = out/'valid_preds.npz'
+    if not fn.is_file(): raise HPADataError(f'{fn}: not found (run hpa_train first; it writes valid_preds.npz)')
+    ids, probs, y = load_preds(fn)
+    if y is None: raise HPADataError(f'{fn}: no labels (y): thresholds are tuned on validation rows with labels')
     if rule == 'f1': th = best_thresholds(probs, y, shrink=shrink)
     elif rule == 'fraction': th = fraction_thresholds(probs, label_fractions(read_labels(path) if path else y))
     else: raise HPADataError(f"rule: expected 'f1' or 'fraction', got {rule!r}")
@@ -391,7 +403,7 @@ def tune_thresholds(out, # Folder with valid_preds.npz; thresholds.json and figu
         mis = confident_mistakes(probs, y, th, n=8, max_per_label=2)
         folder = _image_folder(path, [ids[r] for r in mis.row])
         if folder is not None: save_fig(show_mistakes(mis, ids, folder, size=128), out/'figures'/'mistakes.png', dpi=90)
-    return dict(n=len(ids), f1_05=macro_f1_np(y, probs, .5), f1_tuned=macro_f1_np(y, probs, th),
+    return dict(n=len(ids), f1_05=macro_f1(y, probs, .5), f1_tuned=macro_f1(y, probs, th),
                 f1_crossfit=crossfit_f1(probs, y, shrink=shrink) if rule == 'f1' else None, thresholds=th,
                 worst=rep.sort_values('f1').label.tolist()[:5])
 

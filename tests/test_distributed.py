@@ -65,7 +65,7 @@ def test_torchrun_two_cpu_processes(dataset, tmp_path):
     assert abs(hist[0]['macro_f1'] - res[0]['macro_f1']) < 1e-6
     assert r.stdout.count('unfrozen epoch 1/1') == 1, r.stdout[-4000:]
     # valid_preds: every validation sample once, in order, and the F1 of the epoch
-    from hpa_protein.model import macro_f1
+    from hpa_protein.thresholds import macro_f1
     vp, df = np.load(out/'valid_preds.npz'), pd.read_csv(dataset/'split.csv')
     assert list(vp['ids']) == list(df.Id[df.is_valid]) and vp['probs'].shape == (df.is_valid.sum(), 28)
-    assert abs(macro_f1(vp['probs'], vp['y']) - hist[0]['macro_f1']) < 1e-4
+    assert abs(macro_f1(vp['y'], vp['probs']) - hist[0]['macro_f1']) < 1e-4

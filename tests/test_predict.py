@@ -4,9 +4,9 @@ from pathlib import Path
 import numpy as np, pandas as pd, pytest, torch
 from torch import nn
 
-from hpa_protein.data import CHANNELS, LABELS, HPADataError, img_file, write_png, from_multihot
-from hpa_protein.thresholds import thresholds_cli, sim_preds, load_thresholds, save_thresholds
-from hpa_protein.predict import predict_cli, predict_test, load_probs, score_submission, read_ids
+from hpa_protein.data import CHANNELS, LABELS, HPADataError, img_file, write_png, from_multihot, read_ids
+from hpa_protein.thresholds import thresholds_cli, sim_preds, load_thresholds, save_thresholds, load_preds
+from hpa_protein.predict import predict_cli, predict_test, score_submission
 
 class TinyNet(nn.Module):
     "A 4-channel toy network; top level so `learn.export` can pickle it."
@@ -65,11 +65,11 @@ def test_predict_cli(run, capsys):
     sub = pd.read_csv(out/'submission.csv', dtype=str, keep_default_na=False)
     sample = pd.read_csv(path/'sample_submission.csv', dtype=str)
     assert list(sub.columns) == ['Id', 'Predicted'] and sub.Id.tolist() == sample.Id.tolist()
-    ids, probs = load_probs(out/'test_probs.npz')
+    ids, probs, _ = load_preds(out/'test_probs.npz')
     assert list(ids) == sample.Id.tolist() and probs.shape == (7, 28) and probs.dtype == np.float32
     # the exported learner predicts exactly what the in-memory one does
     sub2 = predict_test(out/'again', path, tta=4, learn=learn, thresholds=out/'thresholds.json', fill_empty=True, show=False)
-    np.testing.assert_allclose(load_probs(out/'again'/'test_probs.npz')[1], probs, atol=1e-6)
+    np.testing.assert_allclose(load_preds(out/'again'/'test_probs.npz')[1], probs, atol=1e-6)
     assert sub2.equals(sub)
     from fastai.learner import load_learner
     from hpa_protein.predict import make_test_dl
