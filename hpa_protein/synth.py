@@ -8,6 +8,7 @@ import os, math, shutil, tempfile
 from pathlib import Path
 from functools import lru_cache
 import numpy as np, pandas as pd
+from fastcore.basics import patch
 from fastcore.script import call_parse
 from .data import (LABELS, N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS_PER_IMAGE, hpa_home,
                               img_file, progress, pmap, HPAArgError, user_errors, opencv)
@@ -223,6 +224,7 @@ def _noise(rng, size):
 def _blur(x, s):
     return cv2.GaussianBlur(x, (0, 0), max(float(s), 0.3)) if s > 0.25 else x
 
+# %% ../nbs/00b_synth.ipynb #d9df8034
 def _label_map(cells, size):
     "Cell `i+1` where the pixel is inside cell `i`; overlapping cells split where both are at the same fraction of their radius."
     k = 2 if size >= 256 else 1                      # computed at half resolution, then smoothed
@@ -244,6 +246,7 @@ def _label_map(cells, size):
     if k > 1: lab = cv2.medianBlur(cv2.resize(lab, (size, size), interpolation=cv2.INTER_NEAREST), 5)
     return lab
 
+# %% ../nbs/00b_synth.ipynb #3e940642
 MAGNIFICATION = (1.3, 1.9)   # per image: cells and everything in them drawn this much larger than at 1
 
 class _Field:
@@ -302,92 +305,96 @@ class _Field:
         lut = np.zeros(256, np.float32); lut[1:len(vals)+1] = vals
         return cv2.LUT(self.lab if m is None else m, lut)
 
-    @property
-    def edges(self):
-        "Cell outlines (where the label map changes; ~3 px at 512), as 0/1 floats."
-        if self._edges is None:
-            k = max(3, int(round(5*self.S)) | 1)
-            self._edges = (cv2.morphologyEx(self.lab, cv2.MORPH_GRADIENT, np.ones((k, k), np.uint8)) > 0).astype(np.float32)
-        return self._edges
+# %% ../nbs/00b_synth.ipynb #0f00db44
+@patch(as_prop=True)
+def edges(self:_Field):
+    "Cell outlines (where the label map changes; ~3 px at 512), as 0/1 floats."
+    if self._edges is None:
+        k = max(3, int(round(5*self.S)) | 1)
+        self._edges = (cv2.morphologyEx(self.lab, cv2.MORPH_GRADIENT, np.ones((k, k), np.uint8)) > 0).astype(np.float32)
+    return self._edges
 
-    @property
-    def contacts(self):
-        "Where two cells touch (outline pixels with no background nearby)."
-        k = max(5, int(round(5*self.S)) | 1)
-        return self.edges * (cv2.erode(self.lab, np.ones((k, k), np.uint8)) > 0)
+@patch(as_prop=True)
+def contacts(self:_Field):
+    "Where two cells touch (outline pixels with no background nearby)."
+    k = max(5, int(round(5*self.S)) | 1)
+    return self.edges * (cv2.erode(self.lab, np.ones((k, k), np.uint8)) > 0)
 
-    @property
-    def dist_nuc(self):
-        "Distance (px) to the nearest nucleus."
-        if self._dn is None: self._dn = cv2.distanceTransform((self.nl == 0).astype(np.uint8), cv2.DIST_L2, 3)
-        return self._dn
+@patch(as_prop=True)
+def dist_nuc(self:_Field):
+    "Distance (px) to the nearest nucleus."
+    if self._dn is None: self._dn = cv2.distanceTransform((self.nl == 0).astype(np.uint8), cv2.DIST_L2, 3)
+    return self._dn
 
-    @property
-    def paths(self):
-        "Microtubules of each cell: a list (per cell) of image-coordinate polylines; mitotic cells get a spindle."
-        if self._paths is None:
-            self._paths = []
-            for cl in self.cells:
-                rng = self.rng
-                if cl.kind == 'mitotic':
-                    ps = []
-                    for s in (-1, 1):
-                        pole = np.array([0.62*s, 0.])
-                        y = rng.uniform(-0.5, 0.5, 16)
-                        t = np.linspace(0, 1, 7)[:, None]                          # pole -> plate, bowed out
-                        pts = np.stack([pole[0]*(1 - t) + 0*y, y*t + 0.25*np.sign(y)*t*(1 - t)], -1)
-                        ps += [cl.img(p) for p in np.transpose(pts, (1, 0, 2))]
-                    self._paths.append(ps); continue
-                self._paths.append(None)
-            self._interphase_mts()
-        return self._paths
+# %% ../nbs/00b_synth.ipynb #b8ae1e3f
+@patch(as_prop=True)
+def paths(self:_Field):
+    "Microtubules of each cell: a list (per cell) of image-coordinate polylines; mitotic cells get a spindle."
+    if self._paths is None:
+        self._paths = []
+        for cl in self.cells:
+            rng = self.rng
+            if cl.kind == 'mitotic':
+                ps = []
+                for s in (-1, 1):
+                    pole = np.array([0.62*s, 0.])
+                    y = rng.uniform(-0.5, 0.5, 16)
+                    t = np.linspace(0, 1, 7)[:, None]                          # pole -> plate, bowed out
+                    pts = np.stack([pole[0]*(1 - t) + 0*y, y*t + 0.25*np.sign(y)*t*(1 - t)], -1)
+                    ps += [cl.img(p) for p in np.transpose(pts, (1, 0, 2))]
+                self._paths.append(ps); continue
+            self._paths.append(None)
+        self._interphase_mts()
+    return self._paths
 
-    def _interphase_mts(self):
-        "Microtubules of all interphase cells at once: a third radiate from the MTOC, the rest from around the nucleus."
-        rng = self.rng
-        idx = [i for i, c in enumerate(self.cells) if c.kind != 'mitotic']
-        if not idx: return
-        ns = np.clip(rng.integers(45, 80, len(idx)) * np.array([(self.cells[i].R / (45*self.S))**2 for i in idx]), 20, 160).astype(int)
-        st, th = [], []
-        for i, n in zip(idx, ns):
-            cl = self.cells[i]; a = rng.uniform(0, 2*np.pi, n)
-            p = cl.n0 + (cl.rn * _interp_r(cl.rnt, a) + 0.03)[:, None] * _unit(a)
-            p[:n//3] = cl.mtoc + rng.normal(0, 0.03, (n//3, 2))
-            ax = rng.random(n) < 0.5                       # half run along the cell's long axis
-            a[ax] = rng.vonmises(0, 2., ax.sum()) + np.pi*(p[ax, 0] < 0)
-            st.append(p); th.append(a)
-        w = _walk(np.concatenate(st), np.concatenate(th) + rng.normal(0, 0.3, ns.sum()), 18, 0.085, 0.22, rng)
-        ci = np.repeat(np.arange(len(idx)), ns)
-        tabs = np.stack([self.cells[i].r for i in idx])        # outline radius of each path's cell, per point
-        ft = np.mod(np.arctan2(w[..., 1], w[..., 0]), 2*np.pi) * (_NA / (2*np.pi))
-        i0 = ft.astype(int) % _NA; fr = ft - np.floor(ft)
-        r = tabs[ci[:, None], i0] * (1 - fr) + tabs[ci[:, None], (i0 + 1) % _NA] * fr
-        inside = np.hypot(w[..., 0], w[..., 1]) < 0.97 * r
-        n_in = np.where(inside.all(1), inside.shape[1], inside.argmin(1))
-        A = np.stack([self.cells[i].A for i in idx])[ci]; c0 = np.stack([self.cells[i].c for i in idx])[ci]
-        pimg = np.stack([A[:, 0, 0, None]*w[..., 0] + A[:, 0, 1, None]*w[..., 1] + c0[:, 0, None],
-                         A[:, 1, 0, None]*w[..., 0] + A[:, 1, 1, None]*w[..., 1] + c0[:, 1, None]], -1)
-        ends = np.cumsum(ns)
-        for j, i in enumerate(idx):
-            a = ends[j] - ns[j]
-            self._paths[i] = [pimg[k, :n_in[k]] for k in range(a, ends[j]) if n_in[k] >= 2]
+@patch
+def _interphase_mts(self:_Field):
+    "Microtubules of all interphase cells at once: a third radiate from the MTOC, the rest from around the nucleus."
+    rng = self.rng
+    idx = [i for i, c in enumerate(self.cells) if c.kind != 'mitotic']
+    if not idx: return
+    ns = np.clip(rng.integers(45, 80, len(idx)) * np.array([(self.cells[i].R / (45*self.S))**2 for i in idx]), 20, 160).astype(int)
+    st, th = [], []
+    for i, n in zip(idx, ns):
+        cl = self.cells[i]; a = rng.uniform(0, 2*np.pi, n)
+        p = cl.n0 + (cl.rn * _interp_r(cl.rnt, a) + 0.03)[:, None] * _unit(a)
+        p[:n//3] = cl.mtoc + rng.normal(0, 0.03, (n//3, 2))
+        ax = rng.random(n) < 0.5                       # half run along the cell's long axis
+        a[ax] = rng.vonmises(0, 2., ax.sum()) + np.pi*(p[ax, 0] < 0)
+        st.append(p); th.append(a)
+    w = _walk(np.concatenate(st), np.concatenate(th) + rng.normal(0, 0.3, ns.sum()), 18, 0.085, 0.22, rng)
+    ci = np.repeat(np.arange(len(idx)), ns)
+    tabs = np.stack([self.cells[i].r for i in idx])        # outline radius of each path's cell, per point
+    ft = np.mod(np.arctan2(w[..., 1], w[..., 0]), 2*np.pi) * (_NA / (2*np.pi))
+    i0 = ft.astype(int) % _NA; fr = ft - np.floor(ft)
+    r = tabs[ci[:, None], i0] * (1 - fr) + tabs[ci[:, None], (i0 + 1) % _NA] * fr
+    inside = np.hypot(w[..., 0], w[..., 1]) < 0.97 * r
+    n_in = np.where(inside.all(1), inside.shape[1], inside.argmin(1))
+    A = np.stack([self.cells[i].A for i in idx])[ci]; c0 = np.stack([self.cells[i].c for i in idx])[ci]
+    pimg = np.stack([A[:, 0, 0, None]*w[..., 0] + A[:, 0, 1, None]*w[..., 1] + c0[:, 0, None],
+                     A[:, 1, 0, None]*w[..., 0] + A[:, 1, 1, None]*w[..., 1] + c0[:, 1, None]], -1)
+    ends = np.cumsum(ns)
+    for j, i in enumerate(idx):
+        a = ends[j] - ns[j]
+        self._paths[i] = [pimg[k, :n_in[k]] for k in range(a, ends[j]) if n_in[k] >= 2]
 
-    @property
-    def er(self):
-        "The endoplasmic reticulum: a reticular texture in the cytoplasm, densest around the nucleus."
-        if self._er is None:
-            rng, S = self.rng, self.S
-            net = _reticulum(rng, self.size, S)
-            self._er = (0.1 + 0.9*net**2) * (0.15 + self.peri) * (self.cyto + 0.1*self.nuc)
-        return self._er
+# %% ../nbs/00b_synth.ipynb #295e5e12
+@patch(as_prop=True)
+def er(self:_Field):
+    "The endoplasmic reticulum: a reticular texture in the cytoplasm, densest around the nucleus."
+    if self._er is None:
+        rng, S = self.rng, self.S
+        net = _reticulum(rng, self.size, S)
+        self._er = (0.1 + 0.9*net**2) * (0.15 + self.peri) * (self.cyto + 0.1*self.nuc)
+    return self._er
 
-    @property
-    def peri(self):
-        "1 at the nucleus falling off with the distance to it (scale: 0.6 of the cell radius)."
-        if self._peri is None:
-            lam = np.array([1/(c.R*0.6) for c in self.cells], np.float32)
-            self._peri = cv2.exp(-self.dist_nuc * self.per_cell(lam))
-        return self._peri
+@patch(as_prop=True)
+def peri(self:_Field):
+    "1 at the nucleus falling off with the distance to it (scale: 0.6 of the cell radius)."
+    if self._peri is None:
+        lam = np.array([1/(c.R*0.6) for c in self.cells], np.float32)
+        self._peri = cv2.exp(-self.dist_nuc * self.per_cell(lam))
+    return self._peri
 
 # %% ../nbs/00b_synth.ipynb #4807e153
 def _blue(f):
@@ -454,6 +461,7 @@ def _g_nuclear_bodies(f, rng):
         cv.dots(c.img(c.nuc_pts(n, rng, 0.75)), (4 + rng.uniform(0, 2, n))*f.S, 255*rng.uniform(0.6, 1, n))
     return cv.f() + 0.04*f.nuc
 
+# %% ../nbs/00b_synth.ipynb #20c4a349
 def _g_er(f, rng): return f.er * (0.9 + 0.2*_smooth_noise(rng, f.size, 20*f.S+2))
 
 def _g_golgi(f, rng):
@@ -480,6 +488,7 @@ def _g_peroxisomes(f, rng): return _puncta(f, rng, (40, 80), (2.2, 3.0), 0.)
 def _g_endosomes(f, rng): return _puncta(f, rng, (25, 45), (3.0, 4.2), 0.6)
 def _g_lysosomes(f, rng): return _puncta(f, rng, (12, 25), (4.5, 6.5), 1.5)
 
+# %% ../nbs/00b_synth.ipynb #2f1c4689
 def _g_intermediate(f, rng):
     cv = _Canvas(f.size)
     for c in f.cells:
@@ -529,6 +538,7 @@ def _g_mt_ends(f, rng):
         cv.lines([p[j-2:j+1] for p, j in zip(ps, k)], 255*rng.uniform(0.6, 1), 3.5*f.S)
     return cv.f() * 0.9 + 0.05*f.cyto
 
+# %% ../nbs/00b_synth.ipynb #6ba09759
 def _g_bridge(f, rng):
     cv = _Canvas(f.size)
     pair = [c for c in f.cells if c.kind == 'daughter']
@@ -560,6 +570,7 @@ def _g_centrosome(f, rng):
         cv.dots(c.img(np.stack([c.mtoc - d, c.mtoc + d])), 3.5*f.S, 255)
     return cv.f()
 
+# %% ../nbs/00b_synth.ipynb #939efad9
 def _g_lipid(f, rng): return _puncta(f, rng, (5, 14), (6, 10), 0.2, hollow=True)
 
 def _g_plasma_membrane(f, rng):

@@ -7,9 +7,10 @@ one line on stderr, starting with the command's name and naming the file or argu
 import os, subprocess, sys
 from configparser import ConfigParser
 from pathlib import Path
-import numpy as np, pandas as pd, pytest
+import numpy as np, pytest
 import hpa_protein.data as D
-from hpa_protein.data import CHANNELS, HPADataError, img_file, user_errors, write_png
+from hpa_protein.data import HPADataError, user_errors
+from conftest import tiny_dataset
 
 root = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -37,15 +38,8 @@ def one_line(r, prog, *parts):
 @pytest.fixture(scope='module')
 def ds(tmp_path_factory):
     "A tiny valid dataset in the Kaggle layout (16 train, 2 test images of 32 px)."
-    d = tmp_path_factory.mktemp('cli')/'ds'
-    rng = np.random.default_rng(0)
     ids = [f'id{i:02d}' for i in range(16)]
-    for s, ii in (('train', ids), ('test', ['t0', 't1'])):
-        for i in ii:
-            for c in CHANNELS: write_png(rng.integers(0, 255, (32, 32), dtype=np.uint8), img_file(d/s, i, c))
-    pd.DataFrame({'Id': ids, 'Target': [str(i % 3) for i in range(16)]}).to_csv(d/'train.csv', index=False)
-    pd.DataFrame({'Id': ['t0', 't1'], 'Predicted': '0'}).to_csv(d/'sample_submission.csv', index=False)
-    return d
+    return tiny_dataset(tmp_path_factory.mktemp('cli')/'ds', ids, [str(i % 3) for i in range(16)], ['t0', 't1'])
 
 def broken(ds, tmp_path, csv_text):
     "A copy of `ds` (images linked) with another train.csv."

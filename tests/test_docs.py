@@ -3,14 +3,16 @@
 Checks each page loads with no failed request, no JavaScript error, no broken internal link (file or #anchor), every
 <img> decoded (naturalWidth > 0) and every figure not blank; each notebook has its page, with a show_doc block for
 every public export; the sidebar lists the notebooks in reading order; the home page has the README's sections; search
-finds the API. Chromium is driven over the DevTools protocol on a pipe (--remote-debugging-pipe): no extra packages.
+finds the API. Chromium is driven with Playwright (PyPI `playwright`, in requirements-dev.txt), launched on the system
+Chromium through `executable_path`: no browser is downloaded (never `playwright install`).
 
-Skips when Chromium is missing, unless CI=true (then it fails): install it with tools/ensure_chromium.sh.
+Skips when Chromium or Playwright is missing, unless CI=true (then it fails): install Chromium with
+tools/ensure_chromium.sh. Fails with both versions named when this Playwright cannot drive this Chromium.
 Environment: DOCS_TEST_BUILD=0 uses the _docs/ already built; DOCS_TEST_EXEC_ONLY (default `00a_data`: the notebook
 whose figure is checked; `all` for every notebook) says which notebooks the build may execute, the others coming from
 build/docs/exec (what `make docs` ran) or their committed outputs; DOCS_SHOTS=DIR saves a screenshot of every page.
 """
-import base64, fcntl, functools, http.server, json, os, re, shutil, subprocess, sys, tempfile, threading, time
+import fcntl, functools, glob, http.server, json, os, re, shutil, subprocess, threading, time
 from pathlib import Path
 from urllib.parse import urlsplit, unquote
 
@@ -20,9 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT/'_docs'
 IN_CI = os.environ.get('CI', '').lower() in ('1', 'true', 'yes')
 FIGURE_NB = 'nbs/00a_data.ipynb'  # finished, with a figure: its page must show it
-FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--hide-scrollbars', '--mute-audio',
-         '--window-size=1280,900', '--remote-debugging-pipe']
+FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--hide-scrollbars', '--mute-audio']
 
 
 def chromium_path():
@@ -32,65 +33,47 @@ def chromium_path():
     return next((c for c in cands if c and os.path.isfile(c) and os.access(c, os.X_OK)), None)
 
 
+def _versions(exe) -> str:
+    "This Playwright's version and the Chromium it is built for, and the Chromium at `exe`."
+    from importlib.metadata import version
+    import playwright
+    try:
+        f = glob.glob(os.path.join(os.path.dirname(playwright.__file__), 'driver', 'package', 'browsers.json'))[0]
+        want = next(b['browserVersion'] for b in json.load(open(f))['browsers'] if b['name'] == 'chromium')
+    except Exception: want = '?'
+    try: have = subprocess.run([exe, '--version'], capture_output=True, text=True, timeout=30).stdout.strip()
+    except Exception as e: have = f'{exe} (--version failed: {e})'
+    return f"Playwright {version('playwright')} (built for Chromium {want}) and {have}"
+
+
 class Browser:
-    "Headless Chromium driven over the DevTools protocol on fds 3/4 (null-separated JSON messages)."
+    "Headless Chromium at `exe`, driven by Playwright: one page, with what each navigation loaded, failed or threw."
     def __init__(self, exe, timeout=30):
-        self.tmp = tempfile.TemporaryDirectory(prefix='docs-chromium-')
-        (to_r, to_w), (from_r, from_w) = os.pipe(), os.pipe()
-        def fds():  # the child reads commands on fd 3 and writes replies on fd 4
-            a, b = fcntl.fcntl(to_r, fcntl.F_DUPFD, 10), fcntl.fcntl(from_w, fcntl.F_DUPFD, 10)
-            os.dup2(a, 3); os.dup2(b, 4)
-        self.proc = subprocess.Popen([exe, *FLAGS, f'--user-data-dir={self.tmp.name}', 'about:blank'],
-                                     preexec_fn=fds, close_fds=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.close(to_r); os.close(from_w)
-        self.w, self.r = os.fdopen(to_w, 'wb', buffering=0), os.fdopen(from_r, 'rb', buffering=0)
-        self.timeout, self.n, self.buf, self.events, self.replies = timeout, 0, b'', [], {}
-        self.lock, self.cv = threading.Lock(), threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-        tid = self.send('Target.createTarget', url='about:blank')['targetId']
-        self.sid = self.send('Target.attachToTarget', targetId=tid, flatten=True)['sessionId']
-        for d in ('Page', 'Network', 'Runtime'): self.send(f'{d}.enable', session=True)
+        from playwright.sync_api import sync_playwright
+        self.pw = sync_playwright().start()
+        try:
+            self.browser = self.pw.chromium.launch(executable_path=exe, args=FLAGS, timeout=timeout*1000)
+            self.page = self.browser.new_page(viewport={'width': 1280, 'height': 900})
+            self.page.evaluate('1 + 1')
+        except Exception as e:
+            self.pw.stop()
+            pytest.fail(f'Playwright could not drive Chromium: {_versions(exe)} do not work together '
+                        f'({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}); pin a playwright release built '
+                        f'for a Chromium near this one in requirements-dev.txt, or set CHROMIUM to a matching browser')
+        self.page.set_default_timeout(timeout*1000)
+        self.events = []
+        p = self.page
+        p.on('response', lambda r: self.events.append(('response', r.url, r.status, r.request.resource_type)))
+        p.on('requestfailed', lambda r: self.events.append(('failed', r.url, r.failure)))
+        p.on('pageerror', lambda e: self.events.append(('error', str(e))))
 
-    def _read(self):
-        while True:
-            chunk = self.r.read(1 << 16)
-            if not chunk: break
-            self.buf += chunk
-            *msgs, self.buf = self.buf.split(b'\0')
-            with self.cv:
-                for m in msgs:
-                    m = json.loads(m)
-                    if 'id' in m: self.replies[m['id']] = m
-                    else: self.events.append(m)
-                self.cv.notify_all()
+    def goto(self, url): self.page.goto(url, wait_until='load')
 
-    def send(self, method, session=False, **params):
-        self.n += 1
-        n = self.n
-        msg = {'id': n, 'method': method, 'params': params, **({'sessionId': self.sid} if session else {})}
-        self.w.write(json.dumps(msg).encode() + b'\0')
-        with self.cv:
-            if not self.cv.wait_for(lambda: n in self.replies, self.timeout): raise TimeoutError(method)
-            r = self.replies.pop(n)
-        if 'error' in r: raise RuntimeError(f"{method}: {r['error']}")
-        return r['result']
-
-    def wait_event(self, method, since):
-        with self.cv:
-            ok = self.cv.wait_for(lambda: any(e['method'] == method for e in self.events[since:]), self.timeout)
-        if not ok: raise TimeoutError(method)
-
-    def js(self, expr):
-        r = self.send('Runtime.evaluate', session=True, expression=expr, awaitPromise=True, returnByValue=True)
-        if 'exceptionDetails' in r: raise RuntimeError(r['exceptionDetails'])
-        return r['result'].get('value')
+    def js(self, expr): return self.page.evaluate(expr)
 
     def close(self):
-        try: self.send('Browser.close')
-        except Exception: pass
-        try: self.proc.wait(10)
-        except subprocess.TimeoutExpired: self.proc.kill(); self.proc.wait()
-        self.tmp.cleanup()
+        try: self.browser.close()
+        finally: self.pw.stop()
 
 
 # What each page reports once loaded: its images (decoded? blank?), links, anchors, sidebar and text.
@@ -133,6 +116,11 @@ def chromium():
         msg = 'headless Chromium not found (/usr/bin/chromium): run tools/ensure_chromium.sh (as root) or set CHROMIUM'
         if IN_CI: pytest.fail(msg + ' -- CI=true, so the docs check cannot be skipped')
         pytest.skip(msg)
+    try: import playwright.sync_api  # noqa: F401
+    except ImportError:
+        msg = 'Playwright missing: pip install -r requirements-dev.txt (its browser download is not needed: the system Chromium is used)'
+        if IN_CI: pytest.fail(msg + ' -- CI=true, so the docs check cannot be skipped')
+        pytest.skip(msg)
     return exe
 
 
@@ -168,35 +156,26 @@ def pages(site, chromium):
             if rel.startswith('site_libs/'): continue
             QuietHandler.failures.clear()
             n = len(b.events)
-            b.send('Page.navigate', session=True, url=site + rel)
-            b.wait_event('Page.loadEventFired', n)
+            b.goto(site + rel)
             rep = b.js(INSPECT)
-            time.sleep(0.05)
+            b.page.wait_for_timeout(50)  # late events (Playwright delivers them while it waits)
             ev = b.events[n:]
-            rep['status'] = [e['params']['response']['status'] for e in ev if e['method'] == 'Network.responseReceived'
-                             and e['params']['type'] == 'Document']
-            rep['failed'] = [(e['params']['response']['status'], e['params']['response']['url']) for e in ev
-                             if e['method'] == 'Network.responseReceived' and e['params']['response']['status'] >= 400
-                             and not e['params']['response']['url'].endswith('/favicon.ico')]
-            urls = {e['params']['requestId']: e['params']['request']['url'] for e in ev if e['method'] == 'Network.requestWillBeSent'}
-            lost = [(e['params'].get('errorText'), urls.get(e['params']['requestId'], '?')) for e in ev
-                    if e['method'] == 'Network.loadingFailed' and not e['params'].get('canceled')]
+            rep['status'] = [e[2] for e in ev if e[0] == 'response' and e[3] == 'document']
+            rep['failed'] = [(e[2], e[1]) for e in ev if e[0] == 'response' and e[2] >= 400 and not e[1].endswith('/favicon.ico')]
+            lost = [(e[2], e[1]) for e in ev if e[0] == 'failed' and 'ERR_ABORTED' not in (e[2] or '')]  # aborted: cancelled by the page
             rep['failed'] += [l for l in lost if l[1].startswith(site)]
             rep['external_failed'] = [l for l in lost if not l[1].startswith(site)]  # no internet here: reported, not failed
             rep['failed'] += [f for f in QuietHandler.failures if f[1] != '/favicon.ico']  # Chromium asks for it unasked
-            rep['js_errors'] = [e['params']['exceptionDetails'].get('exception', {}).get('description')
-                                or e['params']['exceptionDetails'].get('text') for e in ev if e['method'] == 'Runtime.exceptionThrown']
+            rep['js_errors'] = [e[1] for e in ev if e[0] == 'error']
             if rel == 'index.html' and rep['generator'].startswith('smalldocs'): rep['search_hits'] = search_hits(b)
             if shots:
                 shots.mkdir(parents=True, exist_ok=True)
-                png = b.send('Page.captureScreenshot', session=True, format='png')['data']
-                (shots/(rel.replace('/', '__')[:-5] + '.png')).write_bytes(base64.b64decode(png))
+                b.page.screenshot(path=str(shots/(rel.replace('/', '__')[:-5] + '.png')))
                 box = b.js("""(() => { const i = [...document.images].find(i => i.closest('.cell-output, figure'));
                     if (!i) return null; const r = i.getBoundingClientRect();
-                    return {x: r.x + scrollX, y: r.y + scrollY, width: r.width, height: r.height, scale: 1}; })()""")
-                if box:  # the page's first figure, as the browser draws it
-                    png = b.send('Page.captureScreenshot', session=True, format='png', clip=box, captureBeyondViewport=True)['data']
-                    (shots/(rel.replace('/', '__')[:-5] + '__figure.png')).write_bytes(base64.b64decode(png))
+                    return {x: r.x + scrollX, y: r.y + scrollY, width: r.width, height: r.height}; })()""")
+                if box and box['width'] > 0 and box['height'] > 0:  # the page's first figure, as the browser draws it
+                    b.page.screenshot(path=str(shots/(rel.replace('/', '__')[:-5] + '__figure.png')), clip=box, full_page=True)
             res[rel] = rep
     finally: b.close()
     return res

@@ -11,7 +11,7 @@ import json, os, shutil, subprocess, sys
 from pathlib import Path
 import numpy as np, pandas as pd, pytest, torch
 
-from hpa_protein.data import CHANNELS, img_file, write_png
+from conftest import tiny_dataset
 
 SCRIPT = r'''
 import json, sys, warnings
@@ -37,21 +37,15 @@ if len(sys.argv) > 2:
 print(json.dumps(out))
 '''
 
-def _images(folder, ids, rng):
-    for i in ids:
-        for c in CHANNELS: write_png(rng.integers(0, 255, (40, 40), dtype=np.uint8), img_file(folder, i, c))
-
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
     "Train and export on a 'training machine' folder; return the export's bytes and the test images, then delete it all."
     from hpa_protein.model import train
     root = tmp_path_factory.mktemp('training_machine')
     ds, out = root/'dataset', root/'outputs'
-    rng = np.random.default_rng(0)
     ids = [f'tr{i:02d}' for i in range(24)]
     test_ids = [f'te-{i}' for i in range(5)]
-    _images(ds/'train', ids, rng); _images(ds/'test', test_ids, rng)
-    pd.DataFrame({'Id': ids, 'Target': [str(i % 5) for i in range(24)]}).to_csv(ds/'train.csv', index=False)
+    tiny_dataset(ds, ids, [str(i % 5) for i in range(24)], test_ids, size=40)
     split = pd.DataFrame({'Id': ids, 'Target': [str(i % 5) for i in range(24)], 'is_valid': [i % 4 == 0 for i in range(24)]})
     train(ds, out, split, size=32, bs=8, arch='resnet18', epochs=1, lr=3e-3, cache=out/'cache', num_workers=0,
           threads=1, seed=0, show=False)

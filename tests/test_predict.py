@@ -4,24 +4,15 @@ from pathlib import Path
 import numpy as np, pandas as pd, pytest, torch
 from torch import nn
 
-from hpa_protein.data import CHANNELS, LABELS, HPADataError, img_file, write_png, from_multihot, read_ids
+from hpa_protein.data import CHANNELS, LABELS, HPADataError, img_file, read_ids
 from hpa_protein.thresholds import thresholds_cli, sim_preds, load_thresholds, save_thresholds, load_preds
 from hpa_protein.predict import predict_cli, predict_test, score_submission
-
-class TinyNet(nn.Module):
-    "A 4-channel toy network; top level so `learn.export` can pickle it."
-    def __init__(self):
-        super().__init__()
-        self.conv, self.head = nn.Conv2d(4, 8, 3, padding=1), nn.Linear(8 * 4, 28)
-    def forward(self, x): return self.head(nn.functional.adaptive_avg_pool2d(torch.relu(self.conv(x)), 2).flatten(1))
+from conftest import TinyNet, tiny_dataset
 
 def _dataset(root, n_train=12, n_test=7, size=32):
-    rng = np.random.default_rng(0)
-    for split, n in (('train', n_train), ('test', n_test)):
-        for i in range(n):
-            for c in CHANNELS: write_png(rng.integers(0, 255, (size, size), dtype=np.uint8), img_file(root/split, f'{split}{i}', c))
-    pd.DataFrame({'Id': [f'train{i}' for i in range(n_train)], 'Target': [str(i % 28) for i in range(n_train)]}).to_csv(root/'train.csv', index=False)
-    test_ids = [f'test{i}' for i in range(n_test)][::-1]       # the sample's order is not sorted
+    test_ids = [f'test{i}' for i in range(n_test)]
+    tiny_dataset(root, [f'train{i}' for i in range(n_train)], [str(i % 28) for i in range(n_train)], test_ids, size=size)
+    test_ids = test_ids[::-1]       # the sample's order is not sorted
     pd.DataFrame({'Id': test_ids, 'Predicted': '0'}).to_csv(root/'sample_submission.csv', index=False)
     pd.DataFrame({'Id': test_ids, 'Target': ['0', '0 25', '2', '0', '16 0', '25', '7']}).to_csv(root/'test_labels.csv', index=False)
     return root

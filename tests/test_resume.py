@@ -17,7 +17,7 @@ import numpy as np, pandas as pd, pytest, torch
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 
-from hpa_protein.data import CHANNELS, write_png, img_file
+from conftest import tiny_dataset
 
 N_BATCHES, KILL_AT = 4, 10  # 36 training images / bs 8 (last partial batch dropped); 4 frozen + 4 + 2 unfrozen
 
@@ -48,14 +48,10 @@ train({ds!r}, {out!r}, {split!r}, arch='resnet18', size=32, bs=8, frozen_epochs=
 
 @pytest.fixture(scope='module')
 def dataset(tmp_path_factory):
-    d = tmp_path_factory.mktemp('ds')
-    rng = np.random.default_rng(0)
     ids = [f'id{i:03d}' for i in range(48)]
-    for i in ids:
-        for c in CHANNELS: write_png(rng.integers(0, 255, (32, 32), dtype=np.uint8), img_file(d/'train', i, c))
-    targets = [' '.join(map(str, sorted(set(rng.integers(0, 28, rng.integers(1, 3)).tolist())))) for _ in ids]
-    pd.DataFrame({'Id': ids, 'Target': targets}).to_csv(d/'train.csv', index=False)
-    pd.DataFrame({'Id': ids, 'Target': targets, 'is_valid': [i % 4 == 0 for i in range(48)]}).to_csv(d/'split.csv', index=False)
+    d = tiny_dataset(tmp_path_factory.mktemp('ds'), ids, lambda rng:
+                     [' '.join(map(str, sorted(set(rng.integers(0, 28, rng.integers(1, 3)).tolist())))) for _ in ids])
+    pd.read_csv(d/'train.csv', dtype=str).assign(is_valid=[i % 4 == 0 for i in range(48)]).to_csv(d/'split.csv', index=False)
     return d
 
 def _run(ds, out, kill=0, resume=False, wait=True):

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Build the documentation website into _docs/ (`make docs`; also runs as plain `bash tools/docs.sh`).
-#   With Quarto on PATH: the standard nbdev build, `nbdev_docs` (as the GitHub deploy workflow does).
-#   Without Quarto (offline, no binary download): nbdev's notebook processing (what `nbdev_proc_nbs` does) and
-#   smalldocs (pure Python, PyPI), which renders the same Quarto project (_quarto.yml, nbs/nbdev.yml, nbs/sidebar.yml).
-# Both render notebooks *executed* (cells flagged with settings.ini tst_flags skipped, as in nbdev_test), so figures
-# appear even where a notebook is committed without outputs; executions are cached in build/docs/exec.
+#   Notebooks are first executed into build/docs/nbs (cells flagged with settings.ini tst_flags skipped, as in
+#   nbdev_test), so figures appear although most notebooks are committed without outputs; runs are cached in
+#   build/docs/exec. Then, with Quarto on PATH: nbdev's own `nbdev_docs` on them (as the GitHub deploy workflow does).
+#   Without Quarto (offline, no binary download): `nbdev_proc_nbs` and smalldocs (pure Python, PyPI), which renders
+#   the same Quarto project (_quarto.yml, nbs/nbdev.yml, nbs/sidebar.yml). See tools/docs_build.py.
 # Environment: DOCS_RENDERER=auto|quarto|smalldocs
 #   DOCS_EXEC=all (run notebooks not cached yet) | fresh (run all) | cached (run none) | none (committed outputs only)
 #   DOCS_EXEC_ONLY="00a_data 03_model" (only these may run)  DOCS_NB_TIMEOUT=300 (s per notebook)  DOCS_WORKERS=2
@@ -33,14 +33,10 @@ start=$SECONDS
 case "$renderer" in
   quarto)
     echo "docs: quarto $(quarto --version) found: building with nbdev_docs"
-    python tools/docs_build.py prep
     python tools/docs_build.py stage
-    # nbdev's processing first, with the executed outputs kept (see docs_build.py TolerantFilter); nbdev_docs then
-    # finds _proc up to date, renders it with Quarto and updates README.md if index.ipynb is newer, as always
-    python tools/docs_build.py proc
     nbdev_docs --path build/docs/nbs ;;
   smalldocs)
-    echo "docs: no quarto: building offline (nbdev processing + smalldocs $(python -c 'import smalldocs; print(smalldocs.__version__)'))"
+    echo "docs: no quarto: building offline (nbdev_proc_nbs + smalldocs $(python -c 'import smalldocs; print(smalldocs.__version__)'))"
     python tools/docs_build.py offline ;;
   *) echo "docs: DOCS_RENDERER must be auto, quarto or smalldocs, not '$renderer'" >&2; exit 2 ;;
 esac
