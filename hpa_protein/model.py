@@ -12,10 +12,7 @@ import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as 
 import torchvision, fastai
 from fastcore.basics import ifnone, store_attr
 from fastcore.script import call_parse
-from torch.nn.parallel import DistributedDataParallel
 from fastai.torch_core import params, rank_distrib, num_distrib, default_device, TensorBase, to_detach, to_float, find_bs, apply
-from fastai.data.core import TfmdDL
-from fastai.data.load import _FakeLoader
 from fastai.layers import apply_init
 from fastai.learner import Learner, Metric, load_learner
 from fastai.callback.core import Callback, CancelFitException
@@ -31,12 +28,13 @@ from .loaders import hpa_dls, hpa_test_dl, unbound_readers
 from .thresholds import macro_f1, save_preds
 from .split import load_split
 from .stats import channel_stats, save_stats, load_stats
+from .distributed import _distrib, _init_distrib, _barrier, _one_process, rank0_first, DDPTrainer
 
 # %% auto #0
 __all__ = ['resnet_arch', 'load_weights', 'adapt_conv1', 'hpa_resnet', 'FocalLoss', 'prior_bias', 'MacroF1', 'LogProgress',
            'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'Checkpoint', 'BF16Autocast',
-           'InferenceAutocast', 'hpa_versions', 'HPALearner', 'hpa_splitter', 'hpa_learner', 'valid_preds', 'ShardedDL',
-           'DDPTrainer', 'fold_split', 'train', 'train_cli']
+           'InferenceAutocast', 'hpa_versions', 'HPALearner', 'hpa_splitter', 'hpa_learner', 'valid_preds',
+           'fold_split', 'train', 'train_cli']
 
 # %% ../nbs/03_model.ipynb #994f2e0d
 _FOURTH = ('mean', 'red', 'zero')
@@ -344,96 +342,6 @@ def valid_preds(learn, dl=None) -> dict:
     ids = [it[0] for it in dl.dataset.items]
     return dict(ids=np.array(ids), probs=probs.float().numpy().astype(np.float32), y=y.numpy().astype(np.uint8))
 
-# %% ../nbs/03_model.ipynb #8eb4585d
-def _distrib(): return int(os.environ.get('WORLD_SIZE', 1)) > 1
-
-def _init_distrib() -> bool:
-    "Join the process group of a `torchrun`/`accelerate launch` run: nccl on GPUs, gloo on CPU. True if it started it."
-    import torch.distributed as D
-    if D.is_initialized(): return False
-    cuda = torch.cuda.is_available()
-    if cuda: torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
-    D.init_process_group('nccl' if cuda else 'gloo', init_method='env://')
-    return True
-
-def _barrier():
-    if torch.distributed.is_initialized(): torch.distributed.barrier()
-
-@contextmanager
-def _one_process():
-    "Within: this process's own predictions (fastai gathers them from all processes while `WORLD_SIZE` > 1)."
-    ws = os.environ.get('WORLD_SIZE'); os.environ['WORLD_SIZE'] = '1'
-    try: yield
-    finally:
-        if ws is None: os.environ.pop('WORLD_SIZE', None)
-        else: os.environ['WORLD_SIZE'] = ws
-
-class ShardedDL(TfmdDL):
-    "Each process reads its share of `dl`'s (padded) indices, and predictions are gathered back: fastai's `DistributedDL`, gloo-ready."
-    def __init__(self, dl, rank=None, world_size=None):
-        self.dl, self.rank, self.world_size = dl, ifnone(rank, rank_distrib()), ifnone(world_size, num_distrib())
-        self.bs, self.drop_last, self.dataset, fake, self.num_workers, self.offs, self.pin_memory, self.device = \
-            attrgetter('bs', 'drop_last', 'dataset', 'fake_l', 'num_workers', 'offs', 'pin_memory', 'device')(dl)
-        self.fake_l = _FakeLoader(self, fake.pin_memory, fake.num_workers, fake.timeout,
-                                  persistent_workers=fake.persistent_workers, pin_memory_device=fake.pin_memory_device)
-    def _broadcast(self, t, rank):
-        "`t` of rank `rank` on every rank (a CUDA tensor for nccl, a CPU one for gloo)."
-        dev = 'cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu'
-        t = torch.tensor(t, dtype=torch.long, device=dev); torch.distributed.broadcast(t, rank)
-        return t.cpu().tolist()
-    def __len__(self): return math.ceil(len(self.dl) / self.world_size)
-    def get_idxs(self):
-        idxs = self._broadcast(list(self.dl.get_idxs()), 0)  # rank 0's order (shuffle, oversampling) everywhere
-        self.n = len(idxs); self.n_padded = math.ceil(self.n / self.world_size) * self.world_size
-        idxs += (idxs * (self.n_padded // self.n))[:self.n_padded - self.n]  # pad so that all ranks get as many
-        k = self.n_padded // self.world_size
-        return idxs[self.rank*k:(self.rank+1)*k]
-    def before_iter(self): self.i = 0; self.dl.before_iter()
-    def randomize(self): self.dl.randomize()
-    def after_batch(self, b): self.i += find_bs(b); return self.dl.after_batch(b)
-    def after_iter(self): self.dl.after_iter()
-    def create_batches(self, samps): return self.dl.create_batches(samps)
-    def to_detach(self, b, cpu=True, gather=True):
-        b = to_detach(b, cpu, gather)
-        def _unpad(b):  # drop the padding samples of the last batch after gathering
-            if b.ndim == 0: return b
-            n = sum(min(0, max(-len(b)//self.world_size, self.n - (self.i + r*self.n_padded//self.world_size)))
-                    for r in range(self.world_size))
-            return b[:n or None]
-        return apply(_unpad, b) if gather and all(hasattr(self, o) for o in ('i', 'n', 'n_padded')) else b
-
-def _bn_types(m) -> dict:
-    "Name → class of the batchnorm layers of `m`."
-    return {k: type(o) for k, o in m.named_modules() if isinstance(o, nn.modules.batchnorm._BatchNorm)}
-
-def _unsync_bn(m, types:dict, prefix=''):
-    "`m` with its `SyncBatchNorm` layers back to their classes in `types` (see `_bn_types`), same parameters and buffers."
-    if isinstance(m, nn.SyncBatchNorm):
-        bn = types[prefix](m.num_features, m.eps, m.momentum, m.affine, m.track_running_stats)
-        if m.affine: bn.weight, bn.bias = m.weight, m.bias
-        if m.track_running_stats: bn.running_mean, bn.running_var, bn.num_batches_tracked = m.running_mean, m.running_var, m.num_batches_tracked
-        return bn.train(m.training)
-    for k, c in m.named_children(): setattr(m, k, _unsync_bn(c, types, f'{prefix}.{k}' if prefix else k))
-    return m
-
-class DDPTrainer(Callback):
-    "During `fit`: the model in `DistributedDataParallel` (`SyncBatchNorm` on GPUs), the loaders sharded by `ShardedDL`."
-    order = 11
-    def __init__(self, sync_bn:bool=None): store_attr()  # sync_bn default: on GPUs only (SyncBatchNorm needs CUDA)
-    def before_fit(self):
-        m = self.learn.model; cuda = next(m.parameters()).is_cuda
-        self.sync = ifnone(self.sync_bn, cuda)
-        if self.sync: self.types = _bn_types(m); m = nn.SyncBatchNorm.convert_sync_batchnorm(m)
-        self.learn.model = DistributedDataParallel(m, device_ids=[torch.cuda.current_device()] if cuda else None)
-        self.old_dls = list(self.dls.loaders)
-        self.learn.dls.loaders = [self._wrap(dl) for dl in self.dls.loaders]
-    def _wrap(self, dl): return dl if isinstance(dl, ShardedDL) else ShardedDL(dl)
-    def before_train(self): self.learn.dl = self._wrap(self.learn.dl)
-    def before_validate(self): self.learn.dl = self._wrap(self.learn.dl)
-    def after_fit(self):
-        m = self.learn.model.module
-        self.learn.model, self.learn.dls.loaders = _unsync_bn(m, self.types) if self.sync else m, self.old_dls
-
 # %% ../nbs/03_model.ipynb #23089c59
 def fold_split(split, # A split CSV (or its folder) with a `fold` column, or a table with one
                fold:int, # The fold that validates
@@ -458,7 +366,7 @@ def _fold_setup(path, out, split, stats, fold:int, norm:str, show:bool) -> tuple
             if rank_distrib() == 0: fout.mkdir(parents=True, exist_ok=True); save_stats(stats, fn)
     return fout, df, stats
 
-# %% ../nbs/03_model.ipynb #d722412a
+# %% ../nbs/03_model.ipynb #31d8e1c3
 def _auto_lr(learn, num_it:int=50) -> float:
     "The `valley` suggestion of a short `lr_find` (fastai saves the model and optimizer before and restores them after)."
     with _one_process(): res = learn.lr_find(num_it=num_it, show_plot=False)  # this process alone: nothing to gather
@@ -479,6 +387,53 @@ def _find_lr(learn, state, frozen:bool, num_it:int, show:bool, dist:bool) -> flo
     if dist: o = [lr]; torch.distributed.broadcast_object_list(o, 0); lr = o[0]
     return lr
 
+# %% ../nbs/03_model.ipynb #ae817f12
+def _check_lr(lr):
+    "`lr` as a float, or 'auto'; `HPADataError` otherwise."
+    if lr == 'auto': return lr
+    try: return float(lr)
+    except (TypeError, ValueError): raise HPADataError(f"lr={lr!r}: expected a number or 'auto'") from None
+
+def _phase_defaults(pretrained:bool, frozen_epochs, lr_mult, say:bool) -> tuple:
+    "`(frozen_epochs, lr_mult)`: one frozen epoch and a 100× slower body with weights; none and 1× without."
+    frozen_epochs, lr_mult = ifnone(frozen_epochs, 1 if pretrained else 0), ifnone(lr_mult, 100. if pretrained else 1.)
+    if frozen_epochs and not pretrained and say:
+        print(f'note: {frozen_epochs} frozen epoch(s) without pretrained weights (the body stays random meanwhile)', flush=True)
+    return frozen_epochs, lr_mult
+
+def _resume_state(ck, hist, resume:bool, rank0:bool, say:bool) -> tuple:
+    "`(checkpoint state, (phase, epoch) to start at)`; a fresh start (an old history removed) without `resume` or checkpoint."
+    if resume and ck.exists():
+        state = torch.load(ck, map_location='cpu', weights_only=False)
+        start = (state['phase'], state['epoch'] + 1)
+        if say: print(f'resuming after phase {start[0]} epoch {start[1]} from {ck}', flush=True)
+        return state, start
+    if rank0 and hist.exists(): hist.unlink()
+    return None, (0, 0)
+
+# %% ../nbs/03_model.ipynb #14223f05
+def _fit_phases(learn, phases, start, state, ck, hist, lr, cbs, dist:bool):
+    "Fit each `(phase, epochs, lrs, pct_start, div)` of `phases` from `start`, restoring `state` in its phase."
+    for ph, n, lrs, pct, div in phases:
+        if n == 0 or ph < start[0] or (ph == start[0] and start[1] >= n): continue
+        learn.freeze() if ph == 0 else learn.unfreeze()  # also clears the optimizer state, as between phases
+        se = start[1] if ph == start[0] else 0
+        if state is not None: state = load_checkpoint(learn, state, with_opt=se > 0)  # + scaler, RNG in `Checkpoint`
+        for cb in learn.cbs.filter(lambda c: isinstance(c, LogProgress)): cb.prefix = ('frozen ', 'unfrozen ')[ph]
+        fcbs = [Checkpoint(ck, ph, hist, state, mid=se > 0, lr=lr), *(cbs or [])]
+        if dist: fcbs.append(DDPTrainer())
+        learn.fit_one_cycle(n, lrs, pct_start=pct, div=div, start_epoch=se, cbs=fcbs)
+        state = None
+    if state is not None: load_checkpoint(learn, state, with_opt=False)  # killed after the last epoch: nothing left to train
+
+def _write_outputs(learn, out, show:bool):
+    "Rank 0 alone: the validation predictions (`valid_preds.npz`) and the exported Learner (`export.pkl`)."
+    with _one_process(): vp = valid_preds(learn)  # nothing to gather
+    save_preds(out/'valid_preds.npz', **vp)
+    learn.export('export.pkl')  # `HPALearner.export`: without the training-only callbacks
+    if show: print(f'wrote {out/"export.pkl"} and {out/"valid_preds.npz"}', flush=True)
+
+# %% ../nbs/03_model.ipynb #d722412a
 def train(path=None, # Dataset folder (default: `hpa_path()`)
           out='outputs', # Output folder
           split=None, # Split CSV (Id,Target,is_valid) or DataFrame (default: the project's split of train.csv)
@@ -515,52 +470,27 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
          ) -> Learner:
     "Train the 4-channel ResNet with the freeze → unfreeze schedule; checkpoint, export, and save validation predictions."
     from fastai.torch_core import set_seed
-    if lr != 'auto':
-        try: lr = float(lr)
-        except (TypeError, ValueError): raise HPADataError(f"lr={lr!r}: expected a number or 'auto'") from None
+    lr = _check_lr(lr)
     if seed is not None: set_seed(seed)
     if threads: torch.set_num_threads(threads)
     rank0, dist = rank_distrib() == 0, _distrib()
     if fold is not None: out, split, stats = _fold_setup(path, out, split, stats, fold, norm, show and rank0)
-    out = Path(out)
+    out, say = Path(out), show and rank0
     started = dist and _init_distrib()  # before the loaders: they go to this process's GPU
     if rank0: (out/'models').mkdir(parents=True, exist_ok=True)
-    if dist and cache is not None and not rank0: _barrier()  # rank 0 builds the cache, the others then read it
-    dls = hpa_dls(path, split, stats, size=size, bs=bs, cache=cache, oversample=oversample, num_workers=num_workers,
-                  aug=aug, norm=norm, crop=crop, show=show and rank0)
-    if dist and cache is not None and rank0: _barrier()
+    with rank0_first(dist and cache is not None):  # rank 0 builds the cache, the others then read it
+        dls = hpa_dls(path, split, stats, size=size, bs=bs, cache=cache, oversample=oversample, num_workers=num_workers,
+                      aug=aug, norm=norm, crop=crop, show=say)
     learn = hpa_learner(dls, arch, weights, gamma, fourth=fourth, head=head, thresh=thresh, cpu_bf16=cpu_bf16,
                         every=every, path=out, wd=wd)
     if dist and not rank0 and hasattr(learn, 'progress'): learn.remove_cb(learn.progress)
-    ck, hist, say = out/'models'/'last.pth', out/'history.jsonl', show and rank0
-    pretrained = weights is not None
-    frozen_epochs, lr_mult = ifnone(frozen_epochs, 1 if pretrained else 0), ifnone(lr_mult, 100. if pretrained else 1.)
-    if frozen_epochs and not pretrained and say:
-        print(f'note: {frozen_epochs} frozen epoch(s) without pretrained weights (the body stays random meanwhile)', flush=True)
-    state, start = None, (0, 0)
-    if resume and ck.exists():
-        state = torch.load(ck, map_location='cpu', weights_only=False)
-        start = (state['phase'], state['epoch'] + 1)
-        if say: print(f'resuming after phase {start[0]} epoch {start[1]} from {ck}', flush=True)
-    elif rank0 and hist.exists(): hist.unlink()
+    frozen_epochs, lr_mult = _phase_defaults(weights is not None, frozen_epochs, lr_mult, say)
+    ck, hist = out/'models'/'last.pth', out/'history.jsonl'
+    state, start = _resume_state(ck, hist, resume, rank0, say)
     if lr == 'auto': lr = _find_lr(learn, state, frozen_epochs > 0, lr_find_it, say, dist)
     phases = [(0, frozen_epochs, slice(lr), 0.99, 25.), (1, epochs, slice(lr/2/lr_mult, lr/2), pct_start, 5.)]
-    for ph, n, lrs, pct, div in phases:
-        if n == 0 or ph < start[0] or (ph == start[0] and start[1] >= n): continue
-        learn.freeze() if ph == 0 else learn.unfreeze()  # also clears the optimizer state, as between phases
-        se = start[1] if ph == start[0] else 0
-        if state is not None: state = load_checkpoint(learn, state, with_opt=se > 0)  # + scaler, RNG in `Checkpoint`
-        for cb in learn.cbs.filter(lambda c: isinstance(c, LogProgress)): cb.prefix = ('frozen ', 'unfrozen ')[ph]
-        fcbs = [Checkpoint(ck, ph, hist if rank0 else None, state, mid=se > 0, lr=lr), *(cbs or [])]
-        if dist: fcbs.append(DDPTrainer())
-        learn.fit_one_cycle(n, lrs, pct_start=pct, div=div, start_epoch=se, cbs=fcbs)
-        state = None
-    if state is not None: load_checkpoint(learn, state, with_opt=False)  # killed after the last epoch: nothing left to train
-    if rank0:
-        with _one_process(): vp = valid_preds(learn)  # rank 0 alone: nothing to gather
-        save_preds(out/'valid_preds.npz', **vp)
-        learn.export('export.pkl')  # `HPALearner.export`: without the training-only callbacks
-        if show: print(f'wrote {out/"export.pkl"} and {out/"valid_preds.npz"}', flush=True)
+    _fit_phases(learn, phases, start, state, ck, hist if rank0 else None, lr, cbs, dist)
+    if rank0: _write_outputs(learn, out, show)
     if dist:
         _barrier()  # every rank returns once the outputs are written
         if started: torch.distributed.destroy_process_group()
