@@ -8,20 +8,21 @@ own validation fold, the fold models with the out-of-fold thresholds, and, as di
 ensemble and the single models with thresholds tuned on the test labels (the gap to them says how well thresholds
 tuned on single-model predictions fit the averaged probabilities). A rerun in the same DEST continues unfinished folds.
 
-usage: python bench/bench_kfold.py [--dest outputs/bench_kfold] [--folds 5] [--seed 0] [--path DATA]
+usage: python bench/bench_kfold.py [--dest outputs/bench_kfold] [--folds 5] [--seed 0] [--epochs N] [--path DATA]
+(--epochs: per fold; default the demo's)
 """
 import argparse, json, warnings
 from pathlib import Path
 warnings.filterwarnings('ignore')
-from hpa_protein.pipeline import run_pipeline
+from hpa_protein.pipeline import run_pipeline, DEMO_EPOCHS
 
 p = argparse.ArgumentParser()
 p.add_argument('--dest', default='outputs/bench_kfold'); p.add_argument('--folds', type=int, default=5)
-p.add_argument('--seed', type=int, default=0); p.add_argument('--path', default=None, help='an existing synthetic dataset (default: generate the demo one)')
+p.add_argument('--seed', type=int, default=0); p.add_argument('--epochs', type=int, default=DEMO_EPOCHS); p.add_argument('--path', default=None, help='an existing synthetic dataset (default: generate the demo one)')
 a = p.parse_args()
-r = run_pipeline(a.dest, a.path, seed=a.seed, folds=a.folds, show=False)
+r = run_pipeline(a.dest, a.path, seed=a.seed, folds=a.folds, epochs=a.epochs, show=False)
 k = json.loads((Path(a.dest)/'kfold.json').read_text())
-print(f'\n{a.folds} folds, seed {a.seed}: out-of-fold macro F1 {k["oof_f1_05"]:.3f} at 0.5, {k["oof_f1_crossfit"]:.3f} cross-fitted')
+print(f'\n{a.folds} folds of {a.epochs} epochs, seed {a.seed}: out-of-fold macro F1 {k["oof_f1_05"]:.3f} at 0.5, {k["oof_f1_crossfit"]:.3f} cross-fitted')
 for f in k['per_fold']: print(f'  fold {f["fold"]}: {f["n"]} images, macro F1 {f["f1_05"]:.3f} at 0.5, {f["f1_crossfit"]:.3f} cross-fitted')
 print('test macro F1:')
 for name, v in k['test'].items(): print(f'  {name}: ' + (', '.join(f'{x:.3f}' for x in v) if isinstance(v, list) else f'{v:.3f}'))
