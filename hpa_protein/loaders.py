@@ -84,6 +84,7 @@ def check_disk(dest, # A folder (or a folder to be created: its nearest existing
     if need > free: raise HPADataError(f'{dest}: {what}: {_fmt_bytes(need)} needed, only {_fmt_bytes(free)} free there')
     return free
 
+# %% ../nbs/02a_loaders.ipynb #3c99294c
 def _fill(task):
     "Decode one chunk of Ids into rows `start`… of the memmap file `fn`."
     fn, shape, start, folder, ids, size = task

@@ -262,6 +262,7 @@ def make_test_dl(learn, path, ids, bs:int=16, size:int=None, stats=None, show:bo
     except (ImportError, ValueError, AttributeError, TypeError): return test_loader(Path(path)/'test', ids, size, stats, bs)
     return hpa_test_dl(learn.dls, path, ids, bs=bs, show=show)
 
+# %% ../nbs/05_predict.ipynb #8d2fab33
 def _check_writable(out):
     "Fail early, naming `out`, if results cannot be written there."
     out = Path(out)
