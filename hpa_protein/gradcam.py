@@ -120,16 +120,17 @@ def confident_cases(probs, # `(N, 28)` validation probabilities
     return pd.DataFrame({'row': [r for r, _ in rows], 'kind': [k for _, k in rows], 'prob': [p[r] for r, _ in rows]},
                         columns=['row', 'kind', 'prob'])
 
-# %% ../nbs/04a_gradcam.ipynb #cdf67bae
+# %% ../nbs/04a_gradcam.ipynb #be9c6b2f
 def cam_images(learn, # A Learner whose DataLoaders come from `hpa_dls` (e.g. from `load_learner`)
                path, # The dataset folder
                ids, # Image Ids
                folder:str='train', # Their subfolder of `path`
               ) -> tuple:
     "`(x, imgs)`: the normalised batch of `ids` as `learn` sees it, and the `(N, 4, S, S)` uint8 samples."
-    from hpa_protein.loaders import hpa_test_dl
-    try: dl = hpa_test_dl(learn.dls, path, list(ids), folder=folder, bs=max(1, len(ids)), num_workers=0, show=False)
-    except ValueError as e: raise HPADataError(f'this Learner does not read images with hpa_dls ({e})') from None
+    from hpa_protein.loaders import hpa_test_dl, _find_reader
+    try: _find_reader(learn.dls)
+    except (ValueError, AttributeError): raise HPADataError('this Learner does not read images with hpa_dls (no HPAReader in its DataLoaders)') from None
+    dl = hpa_test_dl(learn.dls, path, list(ids), folder=folder, bs=max(1, len(ids)), num_workers=0, show=False)
     x = dl.one_batch()[0]                                                 # through the loader, in validation mode
     imgs = np.stack([np.asarray(dl.dataset[i][0]) for i in range(len(ids))])
     return x.as_subclass(torch.Tensor), imgs
