@@ -85,6 +85,12 @@ def test_validate_bad_argument_and_dups_missing_folder(ds, tmp_path):
     one_line(run('hpa_validate', '--path', ds, '--split', 'valid'), 'hpa_validate', "--split 'valid'")
     one_line(run('hpa_dups', '--path', ds, '--out', tmp_path, '--sets', 'train,extra'), 'hpa_dups', f'{ds/"extra"}: folder not found')
 
+def test_gradcam_bad_label_and_missing_model(ds, tmp_path):
+    one_line(run('hpa_gradcam', '--out', tmp_path, '--path', ds, '--label', '7', 'Golgi aparatus'), 'hpa_gradcam',
+             "label 'Golgi aparatus': not a label id (0..27) or name; did you mean 'Golgi apparatus'?")
+    one_line(run('hpa_gradcam', '--out', tmp_path, '--path', ds, '--label', '7'), 'hpa_gradcam', f'{tmp_path/"export.pkl"}: not found')
+    assert not (tmp_path/'figures').exists()
+
 def test_import_v18_missing_source(ds, tmp_path):
     (tmp_path/'v18.csv').write_text('Id,Target\n10580_1610_C1_1,0\n')
     one_line(run('hpa_import_v18', tmp_path/'nope', tmp_path/'dest', tmp_path/'v18.csv', '--path', ds), 'hpa_import_v18', 'nope: folder not found')

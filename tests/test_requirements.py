@@ -17,6 +17,7 @@ root = Path(__file__).resolve().parent.parent
 PKG = 'hpa_protein'
 # Optional imports that need no declaration, with the reason
 UNDECLARED_OPTIONAL = {'IPython': 'only asked whether code runs in a notebook kernel, which always has it'}
+EXTRAS = ('opencv_requirements', 'gradcam_requirements')  # settings.ini keys of the optional requirements (setup.py extras)
 
 def cfg():
     c = ConfigParser(delimiters=['=']); c.read(root/'settings.ini'); return c['DEFAULT']
@@ -24,6 +25,10 @@ def cfg():
 def reqs(key) -> dict:
     "Canonical distribution name -> `Requirement` of a settings.ini key."
     return {canonicalize_name(r.name): r for r in map(Requirement, cfg().get(key, '').split())}
+
+def extra_reqs() -> dict:
+    "`reqs` of every optional group together."
+    return {k: v for key in EXTRAS for k, v in reqs(key).items()}
 
 def _catches_import_error(t) -> bool:
     for h in t.handlers:
@@ -69,13 +74,13 @@ def test_scanner_sees_optional_and_required_imports():
                             ('seaborn', False), ('torch', False)]
 
 def test_every_import_is_declared():
-    declared, extras = reqs('requirements'), reqs('opencv_requirements')
+    declared, extras = reqs('requirements'), extra_reqs()
     for m, (optional, fns) in package_imports().items():
         ds = dists(m)
         assert ds, f'{m} (imported by {sorted(fns)}) is provided by no installed distribution'
         if optional:
             assert ds & (set(extras) | set(declared)) or m in UNDECLARED_OPTIONAL, \
-                f'optional import {m} ({sorted(fns)}): declare {sorted(ds)} in opencv_requirements or list it in UNDECLARED_OPTIONAL'
+                f'optional import {m} ({sorted(fns)}): declare {sorted(ds)} in one of {EXTRAS} or list it in UNDECLARED_OPTIONAL'
         else: assert ds & set(declared), f'{m} is imported by {sorted(fns)}: add {sorted(ds)} to requirements in settings.ini'
 
 def test_every_declared_requirement_is_imported():
@@ -83,8 +88,9 @@ def test_every_declared_requirement_is_imported():
     required = set().union(*(dists(m) for m, (opt, _) in mods.items() if not opt))
     optional = set().union(*(dists(m) for m, (opt, _) in mods.items() if opt))
     for name in reqs('requirements'): assert name in required, f'{name} is in requirements but no module of {PKG} imports it unconditionally'
-    for name in reqs('opencv_requirements'): assert name in optional, f'{name} is an optional requirement but nothing imports it optionally'
-    assert not set(reqs('requirements')) & set(reqs('opencv_requirements'))
+    for key in EXTRAS:
+        for name in reqs(key): assert name in optional, f'{name} ({key}) is an optional requirement but nothing imports it optionally'
+    assert not set(reqs('requirements')) & set(extra_reqs())
 
 def test_python_and_lower_bounds():
     assert Version(cfg()['min_python']) >= Version('3.10'), 'fastai 2.8 and torch 2.x need Python >= 3.10'
@@ -96,7 +102,7 @@ def test_python_and_lower_bounds():
 
 def test_installed_and_pinned_versions_meet_the_requirements():
     pins = dict(canonical_pin(l) for l in (root/'requirements-dev.txt').read_text().splitlines() if re.match(r'^[A-Za-z]', l))
-    for name, r in {**reqs('requirements'), **reqs('opencv_requirements')}.items():
+    for name, r in {**reqs('requirements'), **extra_reqs()}.items():
         assert r.specifier.contains(version(name), prereleases=True), f'installed {name} {version(name)} does not meet {r}'
         assert name in pins, f'{name} is a requirement but is not pinned in requirements-dev.txt'
         assert r.specifier.contains(pins[name], prereleases=True), f'requirements-dev.txt pins {name}=={pins[name]}, outside {r}'
