@@ -16,12 +16,14 @@ from fastai.data.load import _FakeLoader
 from fastai.callback.core import Callback
 
 # %% auto #0
-__all__ = ['rank0_first', 'ShardedDL', 'DDPTrainer']
+__all__ = ['is_distributed', 'init_distributed', 'barrier', 'rank0_first', 'one_process', 'ShardedDL', 'DDPTrainer']
 
 # %% ../nbs/03a_distributed.ipynb #47a316e3
-def _distrib(): return int(os.environ.get('WORLD_SIZE', 1)) > 1
+def is_distributed() -> bool:
+    "Whether this process is one of several started by a launcher (`WORLD_SIZE` > 1)."
+    return int(os.environ.get('WORLD_SIZE', 1)) > 1
 
-def _init_distrib() -> bool:
+def init_distributed() -> bool:
     "Join the process group of a `torchrun`/`accelerate launch` run: nccl on GPUs, gloo on CPU. True if it started it."
     import torch.distributed as D
     if D.is_initialized(): return False
@@ -30,19 +32,20 @@ def _init_distrib() -> bool:
     D.init_process_group('nccl' if cuda else 'gloo', init_method='env://')
     return True
 
-def _barrier():
+def barrier():
+    "Wait for every process of the group (nothing to wait for outside one)."
     if torch.distributed.is_initialized(): torch.distributed.barrier()
 
 @contextmanager
 def rank0_first(on:bool=True):
     "Within: rank 0 runs first and the other ranks after it (when `on` and in a process group)."
-    if on and rank_distrib() != 0: _barrier()
+    if on and rank_distrib() != 0: barrier()
     yield
-    if on and rank_distrib() == 0: _barrier()
+    if on and rank_distrib() == 0: barrier()
 
 # %% ../nbs/03a_distributed.ipynb #c1d2786a
 @contextmanager
-def _one_process():
+def one_process():
     "Within: this process's own predictions (fastai gathers them from all processes while `WORLD_SIZE` > 1)."
     ws = os.environ.get('WORLD_SIZE'); os.environ['WORLD_SIZE'] = '1'
     try: yield

@@ -28,7 +28,7 @@ from .loaders import hpa_dls, hpa_test_dl, unbound_readers
 from .thresholds import macro_f1, save_preds
 from .split import load_split
 from .stats import channel_stats, save_stats, load_stats
-from .distributed import _distrib, _init_distrib, _barrier, _one_process, rank0_first, DDPTrainer
+from .distributed import is_distributed, init_distributed, barrier, one_process, rank0_first, DDPTrainer
 
 # %% auto #0
 __all__ = ['resnet_arch', 'load_weights', 'adapt_conv1', 'hpa_resnet', 'FocalLoss', 'prior_bias', 'MacroF1', 'LogProgress',
@@ -369,7 +369,7 @@ def _fold_setup(path, out, split, stats, fold:int, norm:str, show:bool) -> tuple
 # %% ../nbs/03_model.ipynb #31d8e1c3
 def _auto_lr(learn, num_it:int=50) -> float:
     "The `valley` suggestion of a short `lr_find` (fastai saves the model and optimizer before and restores them after)."
-    with _one_process(): res = learn.lr_find(num_it=num_it, show_plot=False)  # this process alone: nothing to gather
+    with one_process(): res = learn.lr_find(num_it=num_it, show_plot=False)  # this process alone: nothing to gather
     return float(res.valley)
 
 def _find_lr(learn, state, frozen:bool, num_it:int, show:bool, dist:bool) -> float:
@@ -428,7 +428,7 @@ def _fit_phases(learn, phases, start, state, ck, hist, lr, cbs, dist:bool):
 
 def _write_outputs(learn, out, show:bool):
     "Rank 0 alone: the validation predictions (`valid_preds.npz`) and the exported Learner (`export.pkl`)."
-    with _one_process(): vp = valid_preds(learn)  # nothing to gather
+    with one_process(): vp = valid_preds(learn)  # nothing to gather
     save_preds(out/'valid_preds.npz', **vp)
     learn.export('export.pkl')  # `HPALearner.export`: without the training-only callbacks
     if show: print(f'wrote {out/"export.pkl"} and {out/"valid_preds.npz"}', flush=True)
@@ -473,10 +473,10 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
     lr = _check_lr(lr)
     if seed is not None: set_seed(seed)
     if threads: torch.set_num_threads(threads)
-    rank0, dist = rank_distrib() == 0, _distrib()
+    rank0, dist = rank_distrib() == 0, is_distributed()
     if fold is not None: out, split, stats = _fold_setup(path, out, split, stats, fold, norm, show and rank0)
     out, say = Path(out), show and rank0
-    started = dist and _init_distrib()  # before the loaders: they go to this process's GPU
+    started = dist and init_distributed()  # before the loaders: they go to this process's GPU
     if rank0: (out/'models').mkdir(parents=True, exist_ok=True)
     with rank0_first(dist and cache is not None):  # rank 0 builds the cache, the others then read it
         dls = hpa_dls(path, split, stats, size=size, bs=bs, cache=cache, oversample=oversample, num_workers=num_workers,
@@ -492,7 +492,7 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
     _fit_phases(learn, phases, start, state, ck, hist if rank0 else None, lr, cbs, dist)
     if rank0: _write_outputs(learn, out, show)
     if dist:
-        _barrier()  # every rank returns once the outputs are written
+        barrier()  # every rank returns once the outputs are written
         if started: torch.distributed.destroy_process_group()
     return learn
 
