@@ -99,10 +99,12 @@ def kfold_train(path=None, # Dataset folder (default: `hpa_path()`)
                 tta:int=8, # Test-time augmentation of each fold model
                 fill_empty:bool=False, # Never leave a submission row empty
                 shrink:float=0., # Threshold shrinkage toward the global threshold (see `best_thresholds`)
+                rule:str='f1', # Submission thresholds: 'f1' (tuned on the out-of-fold predictions) or 'fraction' (training label shares on the test set)
                 show:bool=True, # Progress
                 **train_kwargs, # Passed to `train` for every fold (size, bs, arch, epochs, lr, seed, cache, ...)
                ) -> dict:
     "Train every unfinished fold, tune thresholds out of fold, average the fold models on the test set and submit."
+    if rule not in ('f1', 'fraction'): raise HPAArgError(f"rule: expected 'f1' or 'fraction', got {rule!r}")
     path, out = hpa_path(path), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     df = kfold_split(path, out, n_splits, split_seed, groups)
@@ -129,13 +131,16 @@ def kfold_train(path=None, # Dataset folder (default: `hpa_path()`)
         predict_test(d, path, tta=tta, thresholds=out/'thresholds.json', fill_empty=fill_empty, show=show)
     ens = ensemble([d/'test_probs.npz' for d in fold_dirs(out, n_splits)])
     save_preds(out/'test_probs.npz', *ens)
-    write_submission(ens[0], ens[1], path/'sample_submission.csv', out/'submission.csv', th, fill_empty)
+    th_sub = th if rule == 'f1' else fraction_thresholds(ens[1], label_fractions(read_labels(path)))
+    if rule == 'fraction': save_thresholds(th_sub, out/'thresholds_fraction.json')
+    write_submission(ens[0], ens[1], path/'sample_submission.csv', out/'submission.csv', th_sub, fill_empty)
     if (path/'test_labels.csv').exists():
         res['test'] = _test_report(path, out, n_splits, ens, th, fill_empty)
         print('test macro F1 (the test labels are known):\n' + '\n'.join(f'  {k}: {v}' if isinstance(v, list) else f'  {k}: {v:.4f}' for k, v in res['test'].items()), flush=True)
-    res['train_s'] = times
+    res.update(rule=rule, train_s=times)
     atomic_write(out/'kfold.json', lambda f: f.write(json.dumps(res, indent=1)), suffix='.json')
-    print(f'wrote {out/"submission.csv"} (the mean of {n_splits} fold models, out-of-fold thresholds) and {out/"kfold.json"}', flush=True)
+    how = 'out-of-fold thresholds' if rule == 'f1' else 'class-fraction thresholds'
+    print(f'wrote {out/"submission.csv"} (the mean of {n_splits} fold models, {how}) and {out/"kfold.json"}', flush=True)
     return res
 
 # %% ../nbs/05a_kfold.ipynb #6eb9eabc
@@ -160,11 +165,12 @@ def kfold_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
               cache:str=None, # Cache folder shared by the folds (e.g. OUT/cache)
               tta:int=8, # Test-time augmentation per fold model
               fill_empty:bool=False, # Never leave a submission row empty
+              rule:str='f1', # Submission thresholds: 'f1' (out-of-fold) or 'fraction' (training label shares on the test set)
               seed:int=None, # Random seed of training
               threads:int=None, # torch CPU threads
              ):
     "Train k folds (resuming), tune thresholds on the out-of-fold predictions, average the fold models on the test set, submit."
     if weights in ('none', 'None', ''): weights = None
-    kfold_train(path, out, n_splits, groups, split_seed, tta, fill_empty, size=size, bs=bs, arch=arch, weights=weights,
+    kfold_train(path, out, n_splits, groups, split_seed, tta, fill_empty, rule=rule, size=size, bs=bs, arch=arch, weights=weights,
                 head=head, frozen_epochs=frozen_epochs, epochs=epochs, lr=lr if lr == 'auto' else float(lr), gamma=gamma,
                 norm=norm, oversample=oversample or False, cache=cache, seed=seed, threads=threads)
