@@ -7,7 +7,11 @@ reruns the whole pipeline on a copy of the dataset with the green stain black (`
 test macro F1s beside the CNN's, with the ratios the method asks for (probe <= 1/2 and green-zeroed <= 1/3 of it).
 
 usage: python bench/bench_learn.py [--dest outputs/bench_learn] [--seed 0] [--size 64] [--epochs N] [--lr LR] [--probes] [--reuse]
-(--reuse: take the CNN figures from an earlier run in DEST instead of training again)
+                                  [--crop C] [--magnification LO HI]
+(--reuse: take the CNN figures from an earlier run in DEST instead of training again;
+ --crop C: train on random C-px windows of the SIZE-px images, validate and predict on whole SIZE-px images;
+ --magnification LO HI: generate the synthetic dataset with its cells drawn LO-HI times larger than at 1 instead
+ of `synth.MAGNIFICATION`, a probe of how much larger structures would help; use a DEST of its own)
 """
 import argparse, json, time, warnings
 from pathlib import Path
@@ -22,6 +26,7 @@ p = argparse.ArgumentParser()
 p.add_argument('--dest', default='outputs/bench_learn'); p.add_argument('--seed', type=int, default=0)
 p.add_argument('--epochs', type=int, default=DEMO_EPOCHS); p.add_argument('--lr', type=float, default=DEMO_LR)
 p.add_argument("--size", type=int, default=DEMO_SIZE); p.add_argument("--norm", default="image"); p.add_argument('--head', default='linear')
+p.add_argument('--crop', type=int, default=None); p.add_argument('--magnification', type=float, nargs=2, default=None)
 p.add_argument('--probes', action='store_true'); p.add_argument('--reuse', action='store_true', help='take the CNN run from DEST/summary.json if present')
 a = p.parse_args()
 
@@ -33,6 +38,18 @@ class EpochClock(Callback):
         log = dict(zip(self.recorder.metric_names, self.recorder.log))
         print(f'  epoch {self.epoch+1:2d}  cpu {time.process_time()-self.c0:6.0f}s  wall {time.time()-self.w0:5.0f}s  '
               f'valid loss {float(log.get("valid_loss", np.nan)):.4f}  macro F1@0.5 {float(log.get("macro_f1", np.nan)):.3f}', flush=True)
+
+if a.crop:   # `train` takes `crop`; the demo pipeline does not, so it is passed through here
+    import hpa_protein.pipeline as _pl
+    _train = _pl.train
+    _pl.train = lambda *args, **kw: _train(*args, **{**kw, 'crop': a.crop})
+if a.magnification:
+    import hpa_protein.synth as _synth
+    mark = Path(a.dest)/'magnification.json'
+    if (Path(a.dest)/'data').exists() and (not mark.exists() or json.loads(mark.read_text()) != a.magnification):
+        raise SystemExit(f'{a.dest}/data was generated with another magnification: use a new --dest')
+    _synth.MAGNIFICATION = tuple(a.magnification)
+    Path(a.dest).mkdir(parents=True, exist_ok=True); mark.write_text(json.dumps(a.magnification))
 
 def run(dest, path=None):
     return run_pipeline(dest, path, size=a.size, epochs=a.epochs, lr=a.lr, norm=a.norm, head=a.head, seed=a.seed, cbs=[EpochClock()], show=False)
