@@ -39,20 +39,14 @@ class EpochClock(Callback):
         print(f'  epoch {self.epoch+1:2d}  cpu {time.process_time()-self.c0:6.0f}s  wall {time.time()-self.w0:5.0f}s  '
               f'valid loss {float(log.get("valid_loss", np.nan)):.4f}  macro F1@0.5 {float(log.get("macro_f1", np.nan)):.3f}', flush=True)
 
-if a.crop:   # `train` takes `crop`; the demo pipeline does not, so it is passed through here
-    import hpa_protein.pipeline as _pl
-    _train = _pl.train
-    _pl.train = lambda *args, **kw: _train(*args, **{**kw, 'crop': a.crop})
-if a.magnification:
+if a.magnification:   # a probe of the generator: its cells drawn larger than `synth.MAGNIFICATION` says
     import hpa_protein.synth as _synth
-    mark = Path(a.dest)/'magnification.json'
-    if (Path(a.dest)/'data').exists() and (not mark.exists() or json.loads(mark.read_text()) != a.magnification):
-        raise SystemExit(f'{a.dest}/data was generated with another magnification: use a new --dest')
+    if (Path(a.dest)/'data').exists() and not a.reuse:
+        raise SystemExit(f'{a.dest}/data exists: --magnification generates a dataset of its own, use a new --dest')
     _synth.MAGNIFICATION = tuple(a.magnification)
-    Path(a.dest).mkdir(parents=True, exist_ok=True); mark.write_text(json.dumps(a.magnification))
 
 def run(dest, path=None):
-    return run_pipeline(dest, path, size=a.size, epochs=a.epochs, lr=a.lr, norm=a.norm, head=a.head, seed=a.seed, cbs=[EpochClock()], show=False)
+    return run_pipeline(dest, path, size=a.size, epochs=a.epochs, lr=a.lr, norm=a.norm, head=a.head, crop=a.crop, seed=a.seed, cbs=[EpochClock()], show=False)
 
 dest = Path(a.dest)
 r = json.loads((dest/'summary.json').read_text()) if a.reuse and (dest/'summary.json').exists() else run(dest)

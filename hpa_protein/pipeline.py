@@ -65,6 +65,7 @@ def run_pipeline(dest='outputs/demo', # Output folder: the dataset goes in DEST/
                  gamma:float=0., # Focal loss γ (0: BCE)
                  head:str='linear', # 'linear' or 'fastai'
                  norm:str='image', # 'image' (each image's own scale) or 'stats' (the dataset's mean/std)
+                 crop:int=None, # Train on random `crop`-px windows of the `size`-px images (`train`'s `crop`)
                  oversample:float=0.5, # Oversample rare labels with this power (0: off)
                  tta:int=8, # Test-time augmentation: dihedral transforms per image
                  valid_pct:float=0.2, # Validation share of the split
@@ -92,7 +93,7 @@ def run_pipeline(dest='outputs/demo', # Output folder: the dataset goes in DEST/
     with step('5/9 channel statistics', times):
         save_stats(channel_stats(path, df.Id[~df.is_valid], show=show), dest/'stats.json')
     kw = dict(size=size, bs=bs, arch=arch, frozen_epochs=frozen_epochs, epochs=epochs, lr=lr, gamma=gamma, head=head,
-              norm=norm, oversample=oversample or False, cache=dest/'cache', seed=seed, cbs=cbs, show=show)
+              norm=norm, crop=crop, oversample=oversample or False, cache=dest/'cache', seed=seed, cbs=cbs, show=show)
     if folds > 1:
         with step(f'6-8/9 {folds} folds: train, out-of-fold thresholds, predict', times):
             k = kfold_train(path, dest, folds, tta=tta, fill_empty=True, **kw)
