@@ -209,10 +209,12 @@ class HPAReader(Transform):
 
 # %% ../nbs/02a_loaders.ipynb #303bae78
 class ChannelBrightness(RandTransform):
-    "Multiply each channel of each image by its own random factor in [1-`max_lighting`, 1+`max_lighting`]."
+    "Multiply each channel of each image by its own random factor in [1-`max_lighting`, 1+`max_lighting`], with probability `p` per image."
     split_idx, order = 0, 40
-    def __init__(self, max_lighting:float=0.2, p:float=0.75):
-        store_attr(); super().__init__(p=1.)
+    def __init__(self, max_lighting:float=0.2, # Largest change of a channel's brightness
+                 p:float=0.75): # Probability that an image is changed (each image drawn on its own)
+        super().__init__(p=p); self.max_lighting = max_lighting
+    def before_call(self, b, split_idx): self.do = True  # every batch: `p` is drawn per image, in `encodes`
     def encodes(self, x:TensorImage):
         bs, c = x.shape[:2]
         f = 1 + (torch.rand(bs, c, 1, 1, device=x.device)*2 - 1)*self.max_lighting
