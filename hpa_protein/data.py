@@ -11,14 +11,14 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np, pandas as pd
 from PIL import Image
 from fastcore.script import call_parse, Param
-from fastcore.basics import ifnone
+from fastcore.basics import ifnone, defaults  # fastai's `defaults` (fastai.torch_core re-exports this object)
 
 # %% auto #0
 __all__ = ['LABELS', 'N_CLASSES', 'CHANNELS', 'OFFICIAL_COUNTS', 'OFFICIAL_LABELS_PER_IMAGE', 'KAGGLE_ROOT', 'USER_ERRORS',
            'hpa_home', 'is_dataset', 'find_datasets', 'hpa_path', 'img_file', 'HPADataError', 'parse_target',
            'read_labels', 'read_ids', 'to_multihot', 'from_multihot', 'opencv', 'read_channel', 'read_sample',
-           'atomic_write', 'atomic_write_text', 'save_fig', 'write_png', 'composite', 'show_sample', 'progress', 'pmap',
-           'check_png', 'validate', 'HPAArgError', 'one_line', 'user_errors', 'validate_cli']
+           'atomic_write', 'atomic_write_text', 'save_fig', 'write_png', 'composite', 'show_sample', 'progress',
+           'default_workers', 'pmap', 'check_png', 'validate', 'HPAArgError', 'one_line', 'user_errors', 'validate_cli']
 
 # %% ../nbs/00a_data.ipynb #493482b0
 LABELS = ['Nucleoplasm', 'Nuclear membrane', 'Nucleoli', 'Nucleoli fibrillar center', 'Nuclear speckles',
@@ -294,10 +294,17 @@ def progress(it, total:int=None, desc:str='', every:float=0.1, show:bool=True):
             nxt = i; el = time.time() - t0
             print(f'{desc or "progress"}: {i}/{total} ({i/total:.0%}) {el:.1f}s, {i/max(el,1e-9):.1f}/s', flush=True)
 
+# %% ../nbs/00a_data.ipynb #c7d1a0e2
+def default_workers() -> int:
+    "Workers for one process: fastai's `defaults.cpus` (its CPU affinity) over `$LOCAL_WORLD_SIZE` (DDP ranks on this machine), at least 1."
+    try: local = max(int(os.environ.get('LOCAL_WORLD_SIZE') or 1), 1)
+    except ValueError: local = 1  # not a number: count this process alone
+    return max((defaults.cpus or 1) // local, 1)
+
 # %% ../nbs/00a_data.ipynb #b0376ef5
 def pmap(fn, # A top-level (picklable) function of one argument
          args, # Its arguments
-         n_workers:int=None, # Processes (default: all cores); 1: in this process
+         n_workers:int=None, # Processes (default: `default_workers()`); 1: in this process
          desc:str='', # Progress label
          show:bool=True, # Show progress
          chunksize:int=1, # Arguments sent to a worker at a time
@@ -305,7 +312,7 @@ def pmap(fn, # A top-level (picklable) function of one argument
         ):
     "`map(fn, args)` over processes, in order, with `progress`; the pool stops on any error."
     args = list(args)
-    n_workers = min(n_workers or os.cpu_count() or 1, max(len(args), 1))
+    n_workers = min(n_workers or default_workers(), max(len(args), 1))
     if n_workers <= 1 or len(args) < min_items: yield from progress(map(fn, args), len(args), desc, show=show); return
     ex = ProcessPoolExecutor(n_workers)
     try: yield from progress(ex.map(fn, args, chunksize=chunksize), len(args), desc, show=show)
@@ -332,7 +339,7 @@ def _check_id(args):
 def validate(path=None, # The dataset folder (default: `hpa_path()`)
              split:str='train', # 'train' (train.csv + train/) or 'test' (sample_submission.csv + test/)
              size:int=512, # Expected image size; 0 or None to accept any
-             n_workers:int=None, # Processes (default: all cores)
+             n_workers:int=None, # Processes (default: `default_workers()`)
              show:bool=True, # Show progress
             ) -> list:
     "Every problem with `split` of the dataset at `path`, as lines naming the Id and file; [] when all is well."
@@ -385,7 +392,7 @@ def user_errors(func):
 def validate_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle input, or the synthetic dataset)
                  split:str='both', # 'train', 'test' or 'both'
                  size:int=512, # Expected image size; 0 to accept any
-                 n_workers:int=None, # Processes (default: all cores)
+                 n_workers:int=None, # Processes (default: `default_workers()`)
                 ):
     "Check a dataset in the Kaggle layout; print every problem; exit 1 if there is any."
     if split not in ('train', 'test', 'both'): raise HPAArgError(f"--split {split!r}: expected 'train', 'test' or 'both'")

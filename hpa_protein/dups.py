@@ -134,7 +134,7 @@ def _hash_file(args):
 def hash_files(fns, # PNG files
                method:str='phash', # 'phash' or 'dhash'
                min_std:float=1.0, # Flatter images are marked flat
-               n_workers:int=None, # Processes (default: all cores)
+               n_workers:int=None, # Processes (default: `default_workers()`)
                show:bool=True, # Show progress
               ) -> tuple:
     "`(hashes, flat)` arrays for image files, hashed in parallel."
@@ -165,7 +165,7 @@ def find_dups(path=None, # The dataset folder (default: `hpa_path()`)
               max_dist:int=4, # Largest Hamming distance of a duplicate pair (bits out of 64)
               method:str='phash', # 'phash' or 'dhash'
               min_std:float=1.0, # Flatter images are never duplicates
-              n_workers:int=None, # Processes (default: all cores)
+              n_workers:int=None, # Processes (default: `default_workers()`)
               show:bool=True, # Show progress
              ) -> pd.DataFrame:
     "Every image of `sets` with its duplicate group: DataFrame `Id, set, group, hash` (duplicate groups first)."
@@ -214,7 +214,7 @@ def dups_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle inp
              channel:str='blue', # The stain hashed
              max_dist:int=4, # Largest Hamming distance of a duplicate pair (bits out of 64)
              method:str='phash', # 'phash' or 'dhash'
-             n_workers:int=None, # Processes (default: all cores)
+             n_workers:int=None, # Processes (default: `default_workers()`)
             ):
     "Find near-duplicate images across sets; write OUT/dups.csv (Id,set,group,hash)."
     df = find_dups(path, sets, channel, max_dist, method, n_workers=n_workers)

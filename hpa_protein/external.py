@@ -12,7 +12,7 @@ import numpy as np, pandas as pd
 from PIL import Image
 from fastcore.script import call_parse
 from .data import (CHANNELS, HPADataError, hpa_path, img_file, read_labels, write_png, check_png,
-                              progress, _fmt_problems, atomic_write, pmap, user_errors)
+                              progress, _fmt_problems, atomic_write, pmap, default_workers, user_errors)
 
 # %% auto #0
 __all__ = ['V18_URL', 'read_v18', 'merge_labels', 'import_v18', 'v18_url', 'download_v18', 'import_v18_cli']
@@ -91,7 +91,7 @@ def import_v18(src, # Folder of HPAv18 JPEGs, `{Id}_{color}.jpg`
                labels_csv, # The HPAv18 label table (`Id,Target`, e.g. `HPAv18RBGY_wodpl.csv`)
                path=None, # The Kaggle dataset whose `train.csv` is merged (default: `hpa_path()`)
                size:int=512, # Output image size
-               n_workers:int=None, # Processes (default: all cores)
+               n_workers:int=None, # Processes (default: `default_workers()`)
                skip_bad:bool=False, # Go on past bad or missing JPEGs, leave their Ids out, list them in `v18_problems.csv`
                link:bool=True, # Link the Kaggle train images and test folder into `dest`, copy its other CSVs
                show:bool=True, # Show progress and a summary
@@ -106,7 +106,7 @@ def import_v18(src, # Folder of HPAv18 JPEGs, `{Id}_{color}.jpg`
     (dest/'train').mkdir(parents=True, exist_ok=True)
     for f in (dest/'train').glob('.tmp-*'): f.unlink(missing_ok=True)   # left by a killed run (ours: write_png's temp files)
     args = [(src, dest/'train', id, size) for id in v18.Id]
-    n_workers = n_workers or os.cpu_count() or 1
+    n_workers = n_workers or default_workers()
     counts, bad = {'skipped': 0, 'written': 0, 'bad': 0}, []
     with contextlib.closing(pmap(_import_one, args, n_workers, 'import HPAv18', show, chunksize=4)) as res:   # stops the pool on error
         for id, status, probs in res:
@@ -183,7 +183,7 @@ def import_v18_cli(src:str, # Folder of HPAv18 JPEGs, `{Id}_{color}.jpg`
                    labels_csv:str, # The HPAv18 label table (`HPAv18RBGY_wodpl.csv`)
                    path:str=None, # The Kaggle dataset (default: $HPA_PATH, the Kaggle input, or the synthetic dataset)
                    size:int=512, # Output image size
-                   n_workers:int=None, # Processes (default: all cores)
+                   n_workers:int=None, # Processes (default: `default_workers()`)
                    skip_bad:bool=False, # Leave out Ids with bad or missing JPEGs (listed in DEST/v18_problems.csv)
                    no_link:bool=False, # Do not link the Kaggle images and test folder into DEST
                    download:bool=False, # First download the missing JPEGs into SRC (needs internet)

@@ -18,7 +18,7 @@ from fastai.data.transforms import ItemGetter, EncodedMultiCategorize, IntToFloa
 from fastai.vision.augment import aug_transforms, RandTransform
 from fasttransform import Transform
 from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, read_labels, read_ids, user_errors,
-                              read_sample, to_multihot, composite, pmap, atomic_write)
+                              read_sample, to_multihot, composite, pmap, default_workers, atomic_write)
 from .split import split, load_split
 from .stats import load_stats
 
@@ -98,7 +98,7 @@ def build_cache(path, # The dataset folder (read only)
                 size:int, # Resize to `size`×`size`
                 dest, # The cache folder (created if missing)
                 folder:str='train', # The image subfolder of `path`: 'train' or 'test'
-                n_workers:int=None, # Processes (default: all cores)
+                n_workers:int=None, # Processes (default: `default_workers()`)
                 chunk:int=32, # Samples per task
                 show:bool=True, # Show progress
                ) -> np.memmap:
@@ -132,7 +132,7 @@ def cache_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
               out:str='outputs', # Output folder; the cache goes to OUT/cache unless --dest is given
               dest:str=None, # Cache folder
               folder:str='both', # 'train', 'test' or 'both'
-              n_workers:int=None, # Processes (default: all cores)
+              n_workers:int=None, # Processes (default: `default_workers()`)
              ):
     "Decode a dataset's images once into uint8 caches at `size` for fast training and prediction."
     if folder not in ('train', 'test', 'both'): raise HPADataError(f"--folder {folder!r}: expected 'train', 'test' or 'both'")
@@ -253,13 +253,24 @@ class RandomCrops(Transform):
         top, left = torch.randint(0, h - c + 1, (len(x),)).tolist(), torch.randint(0, w - c + 1, (len(x),)).tolist()
         return torch.stack([o[:, t:t+c, l:l+c] for o, t, l in zip(x, top, left)])
 
+# %% ../nbs/02a_loaders.ipynb #a1b2c3d4
+class _Pool:
+    "A thread pool of `n` threads, started on first use, shut down when the last loader holding it goes."
+    def __init__(self, n:int): self.n, self.ex, self.lock = n, None, threading.Lock()
+    def get(self) -> ThreadPoolExecutor:
+        with self.lock:
+            if self.ex is None: self.ex = ThreadPoolExecutor(self.n, thread_name_prefix='hpa_dl')
+            return self.ex
+    def __del__(self):
+        if self.ex is not None: self.ex.shutdown(wait=False, cancel_futures=True)
+
 # %% ../nbs/02a_loaders.ipynb #ab6ec887
 class HPADL(TfmdDL):
-    "A `TfmdDL` reading items with a persistent thread pool of `n_threads`; optional weighted sampling."
-    _pool = None
+    "A `TfmdDL` reading items with a persistent thread pool of `n_threads` (shared with the loaders `new` makes); optional weighted sampling."
+    _pool = None  # a `_Pool`, shared; never pickled
     def __init__(self, dataset=None, n_threads:int=None, prefetch:int=2, wgts=None, **kwargs):
         kwargs['num_workers'] = 0
-        self.n_threads, self.prefetch = ifnone(n_threads, os.cpu_count() or 1), prefetch
+        self.n_threads, self.prefetch = ifnone(n_threads, default_workers()), prefetch
         self.wgts = None if wgts is None else np.asarray(wgts, dtype=np.float64)
         super().__init__(dataset, **kwargs)
 
@@ -268,7 +279,9 @@ class HPADL(TfmdDL):
             **kwargs):
         if folder is not None: dataset = _in_folder(ifnone(dataset, self.dataset), folder)
         kwargs = {'n_threads': self.n_threads, 'prefetch': self.prefetch, 'wgts': self.wgts, **kwargs}
-        return super().new(dataset, cls, **kwargs)
+        res = super().new(dataset, cls, **kwargs)
+        if isinstance(res, HPADL) and res.n_threads == self.n_threads: res._pool = self._shared_pool()
+        return res
 
     @property
     def pinned(self) -> bool:
@@ -287,9 +300,10 @@ class HPADL(TfmdDL):
         np.stack(xs, out=x.numpy()); x = TensorHPA(x)
         return (x, *super().create_batch([o[1:] for o in b])) if len(b[0]) > 1 else (x,)
 
-    def _get_pool(self):
-        if self._pool is None: self._pool = ThreadPoolExecutor(self.n_threads, thread_name_prefix='hpa_dl')
+    def _shared_pool(self):
+        if self._pool is None: self._pool = _Pool(self.n_threads)
         return self._pool
+    def _get_pool(self) -> ThreadPoolExecutor: return self._shared_pool().get()
 
     def create_batches(self, samps):
         if not self.pinned: yield from self._batches(samps); return
@@ -300,16 +314,18 @@ class HPADL(TfmdDL):
         if self.n_threads <= 1: yield from super().create_batches(samps); return
         if self.dataset is not None: self.it = iter(self.dataset)
         pool, q = self._get_pool(), deque()
-        for idxs in self.chunkify(samps):
-            q.append([pool.submit(self.do_item, s) for s in idxs])
-            if len(q) > self.prefetch: yield self.do_batch([f.result() for f in q.popleft()])
-        while q: yield self.do_batch([f.result() for f in q.popleft()])
+        try:
+            for idxs in self.chunkify(samps):
+                q.append([pool.submit(self.do_item, s) for s in idxs])
+                if len(q) > self.prefetch: yield self.do_batch([f.result() for f in q.popleft()])
+            while q: yield self.do_batch([f.result() for f in q.popleft()])
+        finally:  # a pass left early (`one_batch`, `lr_find`): its reads still queued are dropped
+            for fs in q:
+                for f in fs: f.cancel()
 
     def __getstate__(self):
         d = self.__dict__.copy(); d.pop('_pool', None); return d
     def __setstate__(self, d): self.__dict__.update(d)
-    def __del__(self):
-        if self.__dict__.get('_pool') is not None: self._pool.shutdown(wait=False, cancel_futures=True)
 
 def _in_folder(dsets, folder):
     "`dsets` (e.g. from `test_dl`) with each bare Id `i` read as `folder/i`."
@@ -361,7 +377,7 @@ def hpa_dls(path=None, # The dataset folder (default: `hpa_path()`)
             bs:int=16, # Batch size
             cache=None, # A cache folder: build (or reuse) a uint8 cache at `size` there and read from it
             oversample=False, # Weighted sampling by rarest label: True (power 0.5) or the power
-            num_workers:int=None, # Reading threads (default: all cores; 0: in the main thread)
+            num_workers:int=None, # Reading threads (default: `default_workers()`; 0: in the main thread)
             folder:str='train', # Image subfolder of `path`
             aug:bool=True, # Augment the training set
             max_zoom:float=1.1, # Largest zoom factor
@@ -384,10 +400,11 @@ def hpa_dls(path=None, # The dataset folder (default: `hpa_path()`)
     wgts = None
     if oversample: wgts = rare_weights(df.Target[~df.is_valid.values], 0.5 if oversample is True else oversample)
     device = ifnone(device, default_device())
-    n_threads = ifnone(num_workers, os.cpu_count() or 1)
+    n_threads = ifnone(num_workers, default_workers())
     trn = HPADL(dsets.train, n_threads, bs=bs, shuffle=True, drop_last=len(splits[0]) > bs, wgts=wgts,
                 after_batch=tfms, device=device)
     val = HPADL(dsets.valid, n_threads, bs=ifnone(val_bs, 2*bs), shuffle=False, after_batch=tfms, device=device)
+    val._pool = trn._shared_pool()  # one pool for both: they never read at the same time
     return DataLoaders(trn, val, path=path, device=device)
 
 # %% ../nbs/02a_loaders.ipynb #4962a508
@@ -397,7 +414,7 @@ def hpa_test_dl(dls, # The training DataLoaders (or `learn.dls` of a loaded Lear
                 folder:str='test', # Image subfolder of `path`
                 cache=None, # A cache folder: build (or reuse) a uint8 cache of these Ids there
                 bs:int=None, # Batch size (default: the validation batch size of `dls`)
-                num_workers:int=None, # Reading threads (default: all cores)
+                num_workers:int=None, # Reading threads (default: `default_workers()`)
                 show:bool=True, # Show progress when building a cache
                ) -> HPADL:
     "A loader of unlabelled `ids` with the size and normalisation of `dls`."
@@ -406,5 +423,5 @@ def hpa_test_dl(dls, # The training DataLoaders (or `learn.dls` of a loaded Lear
     ids, size = [str(i) for i in ids], _find_reader(dls).size
     if cache is not None: cache = build_cache(path, ids, size, cache, folder, show=show)
     dsets = Datasets(ids, tfms=[[HPAReader(path/folder, size, cache)]], split_idx=1)
-    return HPADL(dsets, ifnone(num_workers, os.cpu_count() or 1), bs=ifnone(bs, dls.valid.bs), shuffle=False,
+    return HPADL(dsets, ifnone(num_workers, default_workers()), bs=ifnone(bs, dls.valid.bs), shuffle=False,
                  after_batch=dls.valid.after_batch.fs, device=dls.device)

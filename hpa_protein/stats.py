@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
 from .data import (CHANNELS, HPADataError, hpa_path, img_file, read_channel, progress, opencv, atomic_write_text,
-                              pmap, user_errors)
+                              pmap, default_workers, user_errors)
 from .split import load_split
 
 # %% auto #0
@@ -93,7 +93,7 @@ def channel_stats(path=None, # Dataset folder (default: `hpa_path()`)
                   folder:str='train', # Image folder, relative to `path` (or absolute)
                   size:int=None, # Resize to `size`×`size` first (statistics at the training resolution)
                   channels=CHANNELS, # Stains, in order
-                  n_workers:int=None, # Processes (default: all cores); 1 runs in this process
+                  n_workers:int=None, # Processes (default: `default_workers()`); 1 runs in this process
                   skip_bad:bool=False, # Leave out unreadable files (counted) instead of raising
                   allow_missing:bool=False, # With `ids`: use the files that exist
                   show:bool=True, # Show progress
@@ -102,7 +102,7 @@ def channel_stats(path=None, # Dataset folder (default: `hpa_path()`)
     path = hpa_path(path)
     files = stats_files(path/folder, ids, channels, allow_missing)
     n_files = sum(map(len, files.values()))
-    n_workers = n_workers or os.cpu_count() or 1
+    n_workers = n_workers or default_workers()
     cs = max(4, min(64, n_files // (n_workers * 8) or 1))
     tasks = [(c, list(map(str, fs[i:i+cs])), size, skip_bad) for c, fs in files.items() for i in range(0, len(fs), cs)]
     parts = list(pmap(_sums_task, tasks, n_workers, 'stats', show))
@@ -141,7 +141,7 @@ def stats_cli(path:str=None, # Dataset folder (default: `hpa_path()`)
               split:str=None, # split.csv (or its folder): use its training rows (is_valid False)
               folder:str='train', # Image folder inside PATH
               size:int=None, # Resize to SIZE×SIZE first
-              n_workers:int=None, # Processes (default: all cores)
+              n_workers:int=None, # Processes (default: `default_workers()`)
               skip_bad:bool=False, # Skip unreadable files (counted) instead of stopping
               allow_missing:bool=False, # With --split: use the files that exist
              ):

@@ -11,7 +11,7 @@ import numpy as np, pandas as pd
 from fastcore.basics import patch
 from fastcore.script import call_parse
 from .data import (LABELS, N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS_PER_IMAGE, hpa_home,
-                              img_file, progress, pmap, HPAArgError, user_errors, opencv)
+                              img_file, progress, pmap, default_workers, HPAArgError, user_errors, opencv)
 
 # %% auto #0
 __all__ = ['LABEL_WEIGHTS', 'MAGNIFICATION', 'GREEN_PATTERNS', 'SYNTH_VERSION', 'DEFAULT_SYNTH', 'fit_label_weights',
@@ -693,7 +693,7 @@ def make_synth(dest, # Folder to create, in the Kaggle layout
                size:int=512, # Image side in pixels
                seed:int=0, # Random seed: the same seed gives identical files
                min_per_class:int=0, # Every class appears at least this many times in train (and proportionally in test)
-               n_workers:int=None, # Processes (default: all cores)
+               n_workers:int=None, # Processes (default: `default_workers()`)
                show:bool=True, # Show progress
                overwrite:bool=False, # Replace an existing non-empty `dest`
               ) -> Path:
@@ -716,7 +716,7 @@ def make_synth(dest, # Folder to create, in the Kaggle layout
         for s in ('train', 'test'): (tmp/s).mkdir()
         jobs = [(tmp/('train' if i < n_train else 'test'), ids[i], sets[i], size,
                  [seed, int(i >= n_train), i if i < n_train else i - n_train]) for i in range(n_all)]
-        n_workers = min(n_workers or os.cpu_count() or 1, max(n_all, 1))
+        n_workers = min(n_workers or default_workers(), max(n_all, 1))
         for _ in pmap(_write_sample, jobs, n_workers, 'synth', show, chunksize=2, min_items=5): pass
         pd.DataFrame({'Id': ids[:n_train], 'Target': _targets(sets[:n_train])}).to_csv(tmp/'train.csv', index=False)
         pd.DataFrame({'Id': ids[n_train:], 'Predicted': '0'}).to_csv(tmp/'sample_submission.csv', index=False)
@@ -758,7 +758,7 @@ def synth_cli(dest:str=None, # Folder to create (required)
               size:int=512, # Image side in pixels
               seed:int=0, # Random seed
               min_per_class:int=8, # Minimum images per class in train (scaled down for test)
-              n_workers:int=None, # Processes (default: all cores)
+              n_workers:int=None, # Processes (default: `default_workers()`)
               overwrite:bool=False, # Replace an existing non-empty folder
              ):
     "Write a synthetic HPA-like dataset in the Kaggle layout."
