@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
 from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, img_file, read_labels, to_multihot,
-                              read_channel, read_sample, show_sample, save_fig, user_errors)
+                              read_channel, read_sample, composite, show_sample, save_fig, user_errors)
 
 # %% auto #0
 __all__ = ['label_names', 'label_counts', 'plot_label_freq', 'labels_per_image', 'plot_labels_per_image', 'cooccurrence',
-           'top_pairs', 'plot_cooccurrence', 'class_ids', 'complete_ids', 'plot_class_samples', 'channel_hists',
-           'plot_channel_hists', 'eda_figures', 'eda_cli']
+           'top_pairs', 'plot_cooccurrence', 'class_ids', 'complete_ids', 'plot_class_grid', 'plot_class_samples',
+           'channel_hists', 'plot_channel_hists', 'eda_figures', 'eda_cli']
 
 # %% ../nbs/00_eda.ipynb #ac0b4b2d
 def _y(data) -> np.ndarray:
@@ -108,6 +108,34 @@ def complete_ids(folder, ids=None) -> list:
     if ids is None: ids = sorted({n[:-4].rsplit('_', 1)[0] for n in names})
     return [i for i in ids if all(f'{i}_{c}.png' in names for c in CHANNELS)]
 
+# %% ../nbs/00_eda.ipynb #09dc7ade
+def plot_class_grid(path, # Dataset folder
+                    df:pd.DataFrame, # Its label table
+                    labels=None, # Label ids, one row each (default: all 28)
+                    n:int=3, # Images per label
+                    folder:str='train', size:int=128, seed:int=0, title:str=None):
+    "One row per label: `n` composites of images carrying it (those with that label alone first), other labels as titles."
+    import matplotlib.pyplot as plt
+    labels = list(range(N_CLASSES) if labels is None else labels)
+    df = df[df.Id.isin(complete_ids(Path(path)/folder, df.Id))]
+    tg = dict(zip(df.Id, df.Target))
+    fig, axs = plt.subplots(len(labels), n, figsize=(1.2 * n + 1.5, 1.25 * len(labels)), squeeze=False)
+    for row, l in zip(axs, labels):
+        ids = class_ids(df, l, n, seed, only=True)
+        ids += [i for i in class_ids(df, l, len(df), seed) if i not in ids][:n - len(ids)]
+        for ax, i in zip(row, ids):
+            ax.imshow(composite(read_sample(Path(path)/folder, i, size)))
+            other = [t for t in tg[i].split() if int(t) != l]
+            if other: ax.set_title('+ ' + ' '.join(other), fontsize=8, pad=2)
+        if not ids: row[0].text(0.5, 0.5, 'no image', ha='center', va='center', transform=row[0].transAxes)
+        for ax in row: ax.set_xticks([]); ax.set_yticks([]); ax.spines[:].set_visible(False)
+        name = f'{l} {LABELS[l]}'
+        row[0].set_ylabel(name.replace(' ', '\n', 1) if len(name) > 16 else name, fontsize=9, rotation=0, ha='right', va='center')
+    if title: fig.suptitle(title, fontsize=10)
+    fig.tight_layout(h_pad=0.4, w_pad=0.2)
+    return fig
+
+# %% ../nbs/00_eda.ipynb #67a60215
 def plot_class_samples(path, # Dataset folder
                        df:pd.DataFrame, # Its label table
                        label:int, # Label id to show
