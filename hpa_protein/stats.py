@@ -8,7 +8,7 @@ import os, sys, json, math, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
-from .data import (CHANNELS, HPADataError, hpa_path, img_file, read_channel, progress, opencv, atomic_write_text,
+from .data import (CHANNELS, HPADataError, HPAArgError, hpa_path, img_file, read_channel, progress, opencv, atomic_write_text,
                               pmap, default_workers, user_errors)
 from .split import load_split
 
@@ -88,6 +88,26 @@ def _combine(parts, channels):
         std.append(math.sqrt(max(s2 * npx - s1 * s1, 0) / (npx * npx)) / 255)  # exact integers, one rounding
     return mean, std, [acc[c][3] for c in channels], bad
 
+def _cache_parts(mm, rows, channels, chunk:int=64):
+    "The parts of `_combine` from the rows `rows` of a uint8 cache: a 256-bin histogram per channel, read in sorted chunks."
+    rows, v = np.sort(np.asarray(rows, dtype=np.int64)), np.arange(256, dtype=np.int64)
+    h = np.zeros((len(channels), 256), np.int64)
+    for i in range(0, len(rows), chunk):
+        a = mm[rows[i:i+chunk]]  # one read of the chunk's rows, in file order
+        for k, c in enumerate(channels): h[k] += np.bincount(a[:, CHANNELS.index(c)].ravel(), minlength=256)
+    return [(c, int(hc @ v), int(hc @ (v*v)), int(hc.sum()), len(rows), []) for c, hc in zip(channels, h)]
+
+# %% ../nbs/02_stats.ipynb #b7e1c002
+def _from_cache(path, ids, folder, size, cache, channels):
+    "The cache of `folder` at `size` in `cache` (its folder, or a memmap of `build_cache`) and the rows of `ids`, when it holds them all; else `None`."
+    from hpa_protein.loaders import load_cache  # here: the loaders import this module
+    if ids is None or not set(channels) <= set(CHANNELS): return None
+    mm = load_cache(Path(cache.meta).parent if hasattr(cache, 'meta') else cache, size, Path(folder).name)
+    if mm is None or mm.src != str(path.resolve()/folder): return None  # no cache, or one of other images
+    pos = {i: r for r, i in enumerate(mm.ids)}
+    rows = [pos.get(str(i)) for i in ids]
+    return None if None in rows else (mm, rows)
+
 def channel_stats(path=None, # Dataset folder (default: `hpa_path()`)
                   ids=None, # Ids to use, e.g. the training Ids of a split (default: every image in `folder`)
                   folder:str='train', # Image folder, relative to `path` (or absolute)
@@ -97,9 +117,15 @@ def channel_stats(path=None, # Dataset folder (default: `hpa_path()`)
                   skip_bad:bool=False, # Leave out unreadable files (counted) instead of raising
                   allow_missing:bool=False, # With `ids`: use the files that exist
                   show:bool=True, # Show progress
+                  cache=None, # With `ids` and `size`: a cache folder of `build_cache` at `size`; read from it when it holds `ids`
                  ) -> dict:
     "Per-channel `mean` and `std` (0..1 units) over all pixels of the images, streamed and parallel."
     path = hpa_path(path)
+    if cache is not None and not size: raise HPAArgError(f'cache {cache}: pass the size it was built at (size=...)')
+    hit = None if cache is None else _from_cache(path, ids, folder, size, cache, channels)
+    if hit is not None:
+        mean, std, n_ok, bad = _combine(_cache_parts(*hit, channels), channels)
+        return dict(mean=mean, std=std, n=len(set(map(str, ids))), channels=list(channels), n_files=n_ok, size=size, skipped=0, bad=[])
     files = stats_files(path/folder, ids, channels, allow_missing)
     n_files = sum(map(len, files.values()))
     n_workers = n_workers or default_workers()
