@@ -13,7 +13,7 @@ from .data import (LABELS, N_CLASSES, HPADataError, hpa_path, read_labels, to_mu
 
 # %% auto #0
 __all__ = ['label_combos', 'iterative_stratification', 'read_groups', 'split', 'split_report', 'split_quality',
-           'plot_split_report', 'kfold', 'save_split', 'load_split', 'split_cli']
+           'plot_valid_share', 'kfold', 'save_split', 'load_split', 'split_cli']
 
 # %% ../nbs/01_split.ipynb #f9df504f
 def _labels(df, n_folds:int) -> np.ndarray:
@@ -40,6 +40,7 @@ def label_combos(y, # `(N, 28)` multi-hot labels
     i, j = np.triu_indices(y.shape[1])
     return (y[:, i] & y[:, j]).astype(np.int32)
 
+# %% ../nbs/01_split.ipynb #07624ead
 def iterative_stratification(m, # `(N, C)` counts of each label (combination) per item
                              fracs, # Fraction of the data wanted in each fold, e.g. `[0.8, 0.2]`
                              sizes=None, # Rows per item (groups); default 1 each
@@ -158,19 +159,27 @@ def split_quality(df:pd.DataFrame, # A table with `Target` and `is_valid` or `fo
     return dict(max_dev=float(r.rel_dev.max()), mean_dev=float(r.rel_dev.mean()), mean_err=float(r.err.abs().mean()))
 
 # %% ../nbs/01_split.ipynb #d2e9f486
-def plot_split_report(rep:pd.DataFrame, # `split_report` output (order 1)
-                      other:pd.DataFrame=None, # Another report to compare with, e.g. a random split
-                      names=('stratified', 'random'), # Legend names
-                      ax=None):
-    "Bar chart of the relative deviation per label, optionally beside another split's."
+def plot_valid_share(splits:dict, # {name: a table with `Target` and `is_valid`, or a list of them (drawn as their range)}
+                     ax=None, title:str=None):
+    "Per label, the share of its images in the validation set for each split; dashed: the share of all rows."
     import matplotlib.pyplot as plt
-    if ax is None: _, ax = plt.subplots(figsize=(10, 3.2))
-    x = np.arange(len(rep)); w = 0.4 if other is not None else 0.8
-    ax.bar(x - (w/2 if other is not None else 0), rep.rel_dev, w, label=names[0])
-    if other is not None: ax.bar(x + w/2, other.rel_dev, w, label=names[1], alpha=0.7)
-    ax.set_xticks(x); ax.set_xticklabels([s.split()[0] for s in rep.index], fontsize=8)
-    ax.set_xlabel('label'); ax.set_ylabel('|valid − train| / share'); ax.legend()
-    ax.set_title('Relative deviation of each label between train and valid')
+    if ax is None: _, ax = plt.subplots(figsize=(7.5, 7.5))
+    y = np.arange(N_CLASSES)
+    for k, (name, tabs) in enumerate(splits.items()):
+        tabs = list(tabs) if isinstance(tabs, (list, tuple)) else [tabs]
+        with np.errstate(invalid='ignore', divide='ignore'):
+            s = 100 * np.array([(lambda r: r.n_valid / r.n)(split_report(t)).values for t in tabs])
+        yk = y + (k - (len(splits) - 1) / 2) * 0.3
+        if len(tabs) > 1:
+            ok = ~np.isnan(s).all(0)
+            ax.hlines(yk[ok], np.nanmin(s[:, ok], 0), np.nanmax(s[:, ok], 0), color=f'C{k}', alpha=0.45, lw=3)
+        ax.plot(s[0], yk, 'o', ms=4, color=f'C{k}', label=name + (f' (dot: the first; bar: range of {len(tabs)})' if len(tabs) > 1 else ''))
+    first = next(iter(splits.values())); first = first[0] if isinstance(first, (list, tuple)) else first
+    ax.axvline(100 * first.is_valid.mean(), ls='--', color='gray', lw=1)
+    n = to_multihot(first.Target).sum(0)
+    ax.set_yticks(y); ax.set_yticklabels([f'{i} {LABELS[i]} ({n[i]:,})' for i in y], fontsize=8); ax.invert_yaxis()
+    ax.set_xlabel("% of the label's images in valid"); ax.legend(fontsize=8, loc='upper center', bbox_to_anchor=(0.5, -0.08), ncol=2)
+    ax.set_title(title or 'Share of each label in the validation set', fontsize=11)
     return ax
 
 # %% ../nbs/01_split.ipynb #ba8218dc
