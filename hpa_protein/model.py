@@ -26,15 +26,16 @@ from . import __version__
 from .data import LABELS, N_CLASSES, HPADataError, HPAArgError, hpa_path, _interactive, user_errors, atomic_write
 from .loaders import hpa_dls, hpa_test_dl, unbound_readers
 from .thresholds import macro_f1, save_preds
+from .predict import predict_probs
 from .split import load_split
 from .stats import channel_stats, save_stats, load_stats
 from .distributed import is_distributed, init_distributed, barrier, one_process, rank0_first, DDPTrainer
 
 # %% auto #0
-__all__ = ['resnet_arch', 'load_weights', 'adapt_conv1', 'hpa_resnet', 'FocalLoss', 'prior_bias', 'MacroF1', 'LogProgress',
-           'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'Checkpoint', 'BF16Autocast',
-           'InferenceAutocast', 'hpa_versions', 'HPALearner', 'hpa_splitter', 'hpa_learner', 'valid_preds',
-           'fold_split', 'train', 'train_cli']
+__all__ = ['resnet_arch', 'load_weights', 'adapt_conv1', 'hpa_resnet', 'cached_imagenet', 'default_weights', 'FocalLoss',
+           'prior_bias', 'MacroF1', 'LogProgress', 'rng_state', 'set_rng_state', 'save_checkpoint', 'opt_to_params',
+           'load_checkpoint', 'Checkpoint', 'ChannelsLastInput', 'BF16Autocast', 'InferenceAutocast', 'hpa_versions',
+           'HPALearner', 'hpa_splitter', 'hpa_learner', 'valid_preds', 'fold_split', 'train', 'train_cli']
 
 # %% ../nbs/03_model.ipynb #994f2e0d
 _FOURTH = ('mean', 'red', 'zero')
@@ -102,6 +103,27 @@ def hpa_resnet(arch:str='resnet34', # A torchvision ResNet name
     else: raise HPAArgError(f"head={head!r}: expected 'fastai' or 'linear'")
     apply_init(hd, nn.init.kaiming_normal_)
     return nn.Sequential(body, hd)
+
+# %% ../nbs/03_model.ipynb #b7d0a002
+def cached_imagenet(arch:str='resnet34') -> Path|None:
+    "torchvision's downloaded ImageNet weights file of `arch` (in torch hub's cache), or None."
+    w = torchvision.models.get_model_weights(resnet_arch(arch)).DEFAULT
+    fn = Path(torch.hub.get_dir())/'checkpoints'/Path(w.url).name
+    return fn if fn.is_file() else None
+
+def default_weights(path, # The dataset folder
+                    arch:str='resnet34', # torchvision ResNet
+                    say:bool=True, # Print the decision on a real dataset
+                   ):
+    "Weights when none are given: None on a dataset with test labels (synthetic); on a real one 'imagenet' when cached, else None with a note."
+    if (Path(path)/'test_labels.csv').exists(): return None
+    fn = cached_imagenet(arch)
+    if fn is not None:
+        if say: print(f"weights: torchvision's ImageNet {arch} found in its cache ({fn.name}); --weights none trains from scratch", flush=True)
+        return 'imagenet'
+    if say: print(f'note: training {arch} from random weights on {path}; ImageNet weights train much better: pass --weights '
+                  f'imagenet (online) or --weights FILE.pth (offline: a dataset holding torchvision\'s {arch} state dict)', flush=True)
+    return None
 
 # %% ../nbs/03_model.ipynb #d8d7a67c
 class FocalLoss(nn.Module):
@@ -200,15 +222,21 @@ def save_checkpoint(learn, fn, **meta):
              rng=rng_state(learn), **meta)
     atomic_write(fn, lambda f: torch.save(s, f), mode='wb', suffix='.pth')
 
+def opt_to_params(opt):
+    "Put every state tensor of fastai optimizer `opt` on its parameter's device (a checkpoint is read onto the CPU)."
+    for p, st in opt.state.items():
+        opt.state[p] = {k: v.to(p.device) if isinstance(v, torch.Tensor) else v for k, v in st.items()}
+    return opt
+
 def load_checkpoint(learn, fn, # A checkpoint file, or the dict read from one
                     with_opt:bool=True) -> dict:
-    "Load a checkpoint's model (and optimizer state) into `learn` (freeze or unfreeze first); returns the rest."
+    "Load a checkpoint's model (and optimizer state, on the model's device) into `learn` (freeze or unfreeze first); returns the rest."
     s = dict(fn) if isinstance(fn, dict) else torch.load(fn, map_location='cpu', weights_only=False)
     m = learn.model.module if hasattr(learn.model, 'module') else learn.model
     m.load_state_dict(s.pop('model'))
     if learn.opt is None: learn.create_opt()
     opt = s.pop('opt')
-    if with_opt: learn.opt.load_state_dict(opt)
+    if with_opt: opt_to_params(learn.opt.load_state_dict(opt) or learn.opt)  # fastai keeps the tensors where they were read
     return s
 
 # %% ../nbs/03_model.ipynb #02ce43c8
@@ -254,6 +282,13 @@ class _Autocast(Callback):
     def _exit(self):
         if getattr(self, 'ctx', None) is not None: self.ctx.__exit__(None, None, None); self.ctx = None
 
+class ChannelsLastInput(Callback):
+    "Give a channels-last model its input batches in channels-last memory format (no conversion inside each convolution)."
+    order = 11
+    def before_batch(self):
+        self.learn.xb = tuple(x.contiguous(memory_format=torch.channels_last) if isinstance(x, torch.Tensor) and x.ndim == 4 else x
+                              for x in self.xb)
+
 class BF16Autocast(_Autocast):
     "Run the forward pass and loss under CPU bfloat16 autocast."
     def _ctx(self): return torch.autocast('cpu', dtype=torch.bfloat16)
@@ -271,7 +306,7 @@ def hpa_versions() -> dict:
 
 class HPALearner(Learner):
     "A `Learner` whose export is relocatable (no training-only callbacks, no dataset folder or cache) and records `hpa_versions`."
-    _train_only = (ChannelsLast, MixedPrecision, BF16Autocast, LogProgress)
+    _train_only = (ChannelsLast, ChannelsLastInput, MixedPrecision, BF16Autocast, LogProgress)
     def export(self, fname='export.pkl', **kwargs):
         fn = (self.path/fname).absolute()
         cbs = [c for c in self.cbs if isinstance(c, self._train_only)]
@@ -300,8 +335,8 @@ class HPALearner(Learner):
 
 # %% ../nbs/03_model.ipynb #59851ca5
 def hpa_splitter(m):
-    "Two parameter groups: the pretrained body, and the new layers (4-channel first conv + head)."
-    return [params(m[0][1:]), params(m[0][0]) + params(m[1])]
+    "fastai's three ResNet groups: stem to layer2, layer3 and layer4, and the new layers (4-channel first conv + head)."
+    return [params(m[0][1:6]), params(m[0][6:]), params(m[0][0]) + params(m[1])]
 
 def _is_cuda(d) -> bool: return d is not None and torch.device(d).type == 'cuda'
 
@@ -330,17 +365,20 @@ def hpa_learner(dls, # DataLoaders from `hpa_dls`
     learn.add_cb(InferenceAutocast())
     if _is_cuda(dls.device):
         learn.model.to(memory_format=torch.channels_last)
-        learn.add_cbs([ChannelsLast(), MixedPrecision()])
+        learn.add_cbs([ChannelsLast(), ChannelsLastInput(), MixedPrecision()])
+        torch.backends.cudnn.benchmark = True  # fixed input sizes: let cuDNN pick the fastest convolution algorithms
     elif cpu_bf16: learn.add_cb(BF16Autocast())
     return learn
 
 # %% ../nbs/03_model.ipynb #f6085422
-def valid_preds(learn, dl=None) -> dict:
-    "Validation `ids`, `probs` (float32) and `y` (uint8) of `learn` (or of `dl`)."
+def valid_preds(learn, dl=None,
+                tta:int=8, # Dihedral transforms averaged, as `predict_test` does on the test set (1: none)
+                show:bool=False) -> dict:
+    "Validation `ids`, `probs` (float32, with `tta`) and `y` (uint8) of `learn` (or of `dl`)."
     dl = ifnone(dl, learn.dls.valid)
-    probs, y = learn.get_preds(dl=dl)
-    ids = [it[0] for it in dl.dataset.items]
-    return dict(ids=np.array(ids), probs=probs.float().numpy().astype(np.float32), y=y.numpy().astype(np.uint8))
+    items = dl.dataset.items
+    probs = predict_probs(learn, dl, tta, show=show)
+    return dict(ids=np.array([it[0] for it in items]), probs=probs, y=np.array([it[1] for it in items], np.uint8))
 
 # %% ../nbs/03_model.ipynb #23089c59
 def fold_split(split, # A split CSV (or its folder) with a `fold` column, or a table with one
@@ -395,8 +433,8 @@ def _check_lr(lr):
     except (TypeError, ValueError): raise HPADataError(f"lr={lr!r}: expected a number or 'auto'") from None
 
 def _phase_defaults(pretrained:bool, frozen_epochs, lr_mult, say:bool) -> tuple:
-    "`(frozen_epochs, lr_mult)`: one frozen epoch and a 100× slower body with weights; none and 1× without."
-    frozen_epochs, lr_mult = ifnone(frozen_epochs, 1 if pretrained else 0), ifnone(lr_mult, 100. if pretrained else 1.)
+    "`(frozen_epochs, lr_mult)`: one frozen epoch and a 10× slower stem with weights; none and 1× without."
+    frozen_epochs, lr_mult = ifnone(frozen_epochs, 1 if pretrained else 0), ifnone(lr_mult, 10. if pretrained else 1.)
     if frozen_epochs and not pretrained and say:
         print(f'note: {frozen_epochs} frozen epoch(s) without pretrained weights (the body stays random meanwhile)', flush=True)
     return frozen_epochs, lr_mult
@@ -426,9 +464,9 @@ def _fit_phases(learn, phases, start, state, ck, hist, lr, cbs, dist:bool):
         state = None
     if state is not None: load_checkpoint(learn, state, with_opt=False)  # killed after the last epoch: nothing left to train
 
-def _write_outputs(learn, out, show:bool):
-    "Rank 0 alone: the validation predictions (`valid_preds.npz`) and the exported Learner (`export.pkl`)."
-    with one_process(): vp = valid_preds(learn)  # nothing to gather
+def _write_outputs(learn, out, tta:int, show:bool):
+    "Rank 0 alone: the validation predictions with `tta` (`valid_preds.npz`) and the exported Learner (`export.pkl`)."
+    with one_process(): vp = valid_preds(learn, tta=tta)  # nothing to gather
     save_preds(out/'valid_preds.npz', **vp)
     learn.export('export.pkl')  # `HPALearner.export`: without the training-only callbacks
     if show: print(f'wrote {out/"export.pkl"} and {out/"valid_preds.npz"}', flush=True)
@@ -447,7 +485,7 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
           frozen_epochs:int=None, # Epochs training only the new layers (default: 1 with `weights`, 0 without)
           epochs:int=4, # Epochs training everything
           lr=2e-3, # Learning rate of the frozen phase (the unfrozen one uses lr/2), or 'auto' (a short lr_find)
-          lr_mult:float=None, # Unfrozen body LR = new layers' LR / `lr_mult` (default: 100 with weights, else 1)
+          lr_mult:float=None, # Unfrozen stem LR = new layers' LR / `lr_mult`, layer3-4 in between (default: 10 with weights, else 1)
           pct_start:float=0.3, # Share of the unfrozen one-cycle spent warming up
           wd:float=None, # Weight decay (default fastai's)
           gamma:float=2., # Focal loss γ
@@ -465,6 +503,7 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
           fold:int=None, # Train fold `fold` of the split's `fold` column; outputs in `out/fold{fold}`
           threads:int=None, # torch CPU threads (default: torch's; 1 is faster on a CPU shared with other jobs)
           lr_find_it:int=50, # Iterations of the `lr='auto'` search
+          tta:int=8, # Dihedral transforms of the validation predictions: the test set's (1: none)
           cbs=None, # Extra callbacks for every fit
           show:bool=True, # Print progress
          ) -> Learner:
@@ -490,7 +529,7 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
     if lr == 'auto': lr = _find_lr(learn, state, frozen_epochs > 0, lr_find_it, say, dist)
     phases = [(0, frozen_epochs, slice(lr), 0.99, 25.), (1, epochs, slice(lr/2/lr_mult, lr/2), pct_start, 5.)]
     _fit_phases(learn, phases, start, state, ck, hist if rank0 else None, lr, cbs, dist)
-    if rank0: _write_outputs(learn, out, show)
+    if rank0: _write_outputs(learn, out, tta, show)
     if dist:
         barrier()  # every rank returns once the outputs are written
         if started: torch.distributed.destroy_process_group()
@@ -506,13 +545,13 @@ def train_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
               size:int=256, # Image size
               bs:int=16, # Batch size
               arch:str='resnet34', # torchvision ResNet
-              weights:str=None, # 'imagenet', a local 3-channel state dict (.pth), or none
+              weights:str=None, # 'imagenet', a local 3-channel state dict (.pth), or none (default: ImageNet when torchvision has it cached and the dataset is real)
               fourth:str='mean', # Fourth-channel filters: 'mean', 'red' or 'zero'
               head:str='fastai', # 'fastai' or 'linear'
               frozen_epochs:int=None, # Epochs training only the new layers (default: 1 with --weights, 0 without)
               epochs:int=4, # Epochs training everything
               lr:str='2e-3', # Learning rate (frozen phase; lr/2 unfrozen), or 'auto': a short lr_find, kept by --resume
-              lr_mult:float=None, # Body LR divisor in the unfrozen phase (default: 100 with weights, else 1)
+              lr_mult:float=None, # Stem LR divisor in the unfrozen phase (default: 10 with weights, else 1)
               pct_start:float=0.3, # Warm-up share of the unfrozen one-cycle
               gamma:float=2., # Focal loss γ
               cache:str=None, # Cache folder (e.g. OUT/cache); built once at --size
@@ -527,15 +566,17 @@ def train_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
               fold:int=None, # Train this fold of OUT/split.csv's fold column (hpa_split --n_splits K); outputs in OUT/fold{FOLD}
               threads:int=None, # torch CPU threads (1 is faster on a CPU shared with other jobs)
               lr_find_it:int=50, # Iterations of the --lr auto search
+              tta:int=8, # Dihedral transforms of the validation predictions (as hpa_predict's; 1: none)
              ):
     "Train the 4-channel ResNet; writes OUT/models/last.pth, OUT/history.jsonl, OUT/export.pkl, OUT/valid_preds.npz."
     o = Path(out)
     if split is None and (o/'split.csv').exists(): split = o/'split.csv'
     if stats is None and fold is None and (o/'stats.json').exists(): stats = o/'stats.json'  # a fold computes its own
-    if weights in ('none', 'None', ''): weights = None
+    if weights is None: weights = default_weights(hpa_path(path), arch)  # ImageNet when cached on a real dataset, else a note
+    elif weights in ('none', 'None', ''): weights = None
     t0 = time.time()
     train(path, out, split, stats, size=size, bs=bs, arch=arch, weights=weights, fourth=fourth, head=head,
           frozen_epochs=frozen_epochs, epochs=epochs, lr=lr, lr_mult=lr_mult, pct_start=pct_start, gamma=gamma,
           cache=cache, oversample=oversample or False, norm=norm, crop=crop, num_workers=num_workers, resume=resume, cpu_bf16=cpu_bf16,
-          every=every, seed=seed, fold=fold, threads=threads, lr_find_it=lr_find_it)
+          every=every, seed=seed, fold=fold, threads=threads, lr_find_it=lr_find_it, tta=tta)
     if rank_distrib() == 0: print(f'done in {time.time()-t0:.0f}s', flush=True)

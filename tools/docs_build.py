@@ -28,8 +28,9 @@ def cfg():
 def say(*a): print('docs:', *a, flush=True)
 
 
-def exec_one(src, dst):
-    "Execute notebook `src` like nbdev_test (cwd: its folder) and write it with its outputs to `dst`; 1 on failure."
+def exec_one(src, dst, run=()):
+    """Execute notebook `src` like nbdev_test (cwd: its folder) and write it with its outputs to `dst`; 1 on failure.
+    Cells flagged with one of `run` (e.g. 'slow') run too; other flagged cells keep their committed outputs."""
     from execnb.nbio import read_nb, write_nb
     from execnb.shell import CaptureShell
     from nbdev.process import NBProcessor
@@ -37,7 +38,7 @@ def exec_one(src, dst):
     src = Path(src).resolve()
     os.environ['IN_TEST'] = '1'  # the same switch nbdev_test sets
     os.environ.pop('MPLBACKEND', None)  # let execnb's inline backend capture figures
-    flags = set(cfg().get('tst_flags', '').split())
+    flags = set(cfg().get('tst_flags', '').split()) - set(run)
     def skip(c):
         d = getattr(c, 'directives_', {}) or {}
         return (c.cell_type != 'code' or 'nbdev_export(' in c.source or d.get('eval:', [''])[0].lower() == 'false'
