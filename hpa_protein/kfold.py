@@ -15,7 +15,7 @@ __all__ = ['kfold_split', 'fold_dirs', 'oof_preds', 'crossfold_f1', 'kfold_train
 # %% ../nbs/05a_kfold.ipynb #f2560d62
 from .data import HPADataError, HPAArgError, hpa_path, read_labels, read_ids, to_multihot, atomic_write, user_errors
 from .split import kfold, save_split, load_split
-from .model import train
+from .model import train, default_weights
 from .thresholds import (best_thresholds, apply_thresholds, f1_per_class, macro_f1, fraction_thresholds,
                                     label_fractions, save_preds, load_preds, save_thresholds)
 from .predict import predict_test, ensemble, write_submission
@@ -96,7 +96,7 @@ def kfold_train(path=None, # Dataset folder (default: `hpa_path()`)
                 n_splits:int=5, # Folds
                 groups=None, # `Id,group` CSV (from `hpa_dups`): duplicate groups stay in one fold
                 split_seed:int=42, # Seed of a new split
-                tta:int=8, # Test-time augmentation of each fold model
+                tta:int=8, # Test-time augmentation of each fold model (its out-of-fold and test predictions)
                 fill_empty:bool=False, # Never leave a submission row empty
                 shrink:float=0., # Threshold shrinkage toward the global threshold (see `best_thresholds`)
                 rule:str='f1', # Submission thresholds: 'f1' (tuned on the out-of-fold predictions) or 'fraction' (training label shares on the test set)
@@ -114,7 +114,7 @@ def kfold_train(path=None, # Dataset folder (default: `hpa_path()`)
             print(f'== fold {k+1}/{n_splits}: done already ({d})', flush=True); continue
         print(f'== fold {k+1}/{n_splits}: training on {int((df.fold != k).sum())} images, validating on {int((df.fold == k).sum())}', flush=True)
         t0 = time.time()
-        train(path, out, out/'split.csv', fold=k, resume=True, show=show, **train_kwargs)
+        train(path, out, out/'split.csv', fold=k, resume=True, show=show, tta=tta, **train_kwargs)  # out of fold with the test TTA
         times[f'fold{k}'] = round(time.time() - t0, 1)
     ids, probs, y, fold = oof_preds(out, n_splits, df)
     save_preds(out/'oof_preds.npz', ids, probs, y)
@@ -154,7 +154,7 @@ def kfold_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
               size:int=256, # Image size
               bs:int=16, # Batch size
               arch:str='resnet34', # torchvision ResNet
-              weights:str=None, # 'imagenet', a local 3-channel state dict (.pth), or none
+              weights:str=None, # 'imagenet', a local 3-channel state dict (.pth), or none (default: ImageNet when cached and the dataset is real)
               head:str='fastai', # 'fastai' or 'linear'
               frozen_epochs:int=None, # Frozen epochs (default: 1 with --weights, 0 without)
               epochs:int=4, # Unfrozen epochs per fold
@@ -170,7 +170,8 @@ def kfold_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
               threads:int=None, # torch CPU threads
              ):
     "Train k folds (resuming), tune thresholds on the out-of-fold predictions, average the fold models on the test set, submit."
-    if weights in ('none', 'None', ''): weights = None
+    if weights is None: weights = default_weights(hpa_path(path), arch)  # ImageNet when cached on a real dataset, else a note
+    elif weights in ('none', 'None', ''): weights = None
     kfold_train(path, out, n_splits, groups, split_seed, tta, fill_empty, rule=rule, size=size, bs=bs, arch=arch, weights=weights,
                 head=head, frozen_epochs=frozen_epochs, epochs=epochs, lr=lr if lr == 'auto' else float(lr), gamma=gamma,
                 norm=norm, oversample=oversample or False, cache=cache, seed=seed, threads=threads)

@@ -390,8 +390,8 @@ def fold_split(split, # A split CSV (or its folder) with a `fold` column, or a t
     if fold not in set(split.fold): raise HPADataError(f'split table: fold {fold} not found (folds: {sorted(set(split.fold))})')
     return split.assign(is_valid=split.fold.values == fold)
 
-def _fold_setup(path, out, split, stats, fold:int, norm:str, show:bool) -> tuple:
-    "`(out/fold{fold}, its split, its statistics)`: statistics of the training folds unless given (and needed)."
+def _fold_setup(path, out, split, stats, fold:int, norm:str, show:bool, size:int=None, cache=None) -> tuple:
+    "`(out/fold{fold}, its split, its statistics)`: statistics of the training folds at the training `size` (from `cache` when it holds them) unless given."
     if split is None:
         split = Path(out)/'split.csv'
         if not split.exists(): raise HPADataError(f'{split}: not found; a k-fold split is needed for fold={fold} (hpa_split --n_splits 5 --out {out})')
@@ -400,7 +400,7 @@ def _fold_setup(path, out, split, stats, fold:int, norm:str, show:bool) -> tuple
         fn = fout/'stats.json'
         if fn.exists(): stats = load_stats(fn)
         else:
-            stats = channel_stats(path, df.Id[~df.is_valid], show=show)
+            stats = channel_stats(path, df.Id[~df.is_valid], size=size, cache=cache, show=show)
             if rank_distrib() == 0: fout.mkdir(parents=True, exist_ok=True); save_stats(stats, fn)
     return fout, df, stats
 
@@ -513,7 +513,7 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
     if seed is not None: set_seed(seed)
     if threads: torch.set_num_threads(threads)
     rank0, dist = rank_distrib() == 0, is_distributed()
-    if fold is not None: out, split, stats = _fold_setup(path, out, split, stats, fold, norm, show and rank0)
+    if fold is not None: out, split, stats = _fold_setup(path, out, split, stats, fold, norm, show and rank0, size, cache)
     out, say = Path(out), show and rank0
     started = dist and init_distributed()  # before the loaders: they go to this process's GPU
     if rank0: (out/'models').mkdir(parents=True, exist_ok=True)
