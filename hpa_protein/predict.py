@@ -19,8 +19,8 @@ from .dups import dup_labels
 
 # %% auto #0
 __all__ = ['dihedral', 'predict_probs', 'check_test_images', 'TestImages', 'test_loader', 'ensemble', 'check_submission',
-           'write_submission', 'score_submission', 'read_dups', 'dup_overrides', 'make_test_dl', 'predict_test',
-           'predict_cli']
+           'write_submission', 'score_submission', 'read_dups', 'dup_overrides', 'make_test_dl', 'train_crop',
+           'predict_test', 'predict_cli']
 
 # %% ../nbs/05_predict.ipynb #ef4f45a6
 def dihedral(x, k:int):
@@ -271,6 +271,11 @@ def _check_writable(out):
         with tempfile.TemporaryFile(dir=out): pass
     except OSError as e: raise HPADataError(f'{out}: cannot write results here ({e.strerror or e})') from None
 
+def train_crop(learn) -> int|None:
+    "The window size of a Learner trained on random crops (`hpa_train --crop`), else None."
+    fs = getattr(getattr(getattr(getattr(learn, 'dls', None), 'train', None), 'after_batch', None), 'fs', [])
+    return next((t.size for t in fs if type(t).__name__ == 'RandomCrops'), None)
+
 def predict_test(out='outputs', # Folder with export.pkl (and thresholds.json); results go here
                  path=None, # Dataset folder with sample_submission.csv and test/ (default: `hpa_path()`)
                  tta=8, # Dihedral transforms per image (1, 2, 4 or 8)
@@ -283,6 +288,7 @@ def predict_test(out='outputs', # Folder with export.pkl (and thresholds.json); 
                  show:bool=True, # Progress bar
                  dups=None, # Off by default. `hpa_dups`' CSV (e.g. OUT/dups.csv): test images that duplicate labelled train images take their labels
                  rule:str='f1', # 'f1': the tuned `thresholds`; 'fraction': each label's share of the test predictions matched to its training share
+                 grid:int=None, # Predict `grid`-px tiles of each image and take their max (default: whole images, as validated)
                 ) -> pd.DataFrame:
     "Predict the test set with TTA; write OUT/test_probs.npz and a checked OUT/submission.csv; return the submission."
     out, path = Path(out), hpa_path(path)
@@ -304,7 +310,11 @@ def predict_test(out='outputs', # Folder with export.pkl (and thresholds.json); 
         learn = load_learner(fn, cpu=not torch.cuda.is_available())  # warns if exported with other versions
         if torch.cuda.is_available(): learn.model.to(memory_format=torch.channels_last)
     dl = make_test_dl(learn, path, ids, bs, size, _out_stats(out), show=show)
-    probs = predict_probs(learn, dl, tta, how, show=show)
+    crop = train_crop(learn)
+    if crop and not grid and show:
+        print(f'the model was trained on {crop}-px windows: predicting whole images, as its validation did '
+              f'(grid={crop}: {crop}-px tiles, max over them; its thresholds were tuned on whole images)', flush=True)
+    probs = predict_probs(learn, dl, tta, how, grid=grid, show=show)
     save_preds(out/'test_probs.npz', ids, probs)
     if rule == 'fraction':
         th = fraction_thresholds(probs, fracs); save_thresholds(th, out/'thresholds_fraction.json')
@@ -329,10 +339,11 @@ def predict_cli(out:str='outputs', # Folder with export.pkl (from hpa_train); re
                 bs:int=16, # Batch size
                 size:int=None, # Image size, if the exported learner does not carry it
                 dups:str=None, # Off by default. hpa_dups' CSV (e.g. OUT/dups.csv): test images that duplicate labelled train images take their labels
+                grid:int=None, # Predict GRID-px tiles of each image, max over them (default: whole images, as the validation of hpa_train)
                ):
     "Predict the test images with TTA; write OUT/test_probs.npz and OUT/submission.csv."
     path = hpa_path(path)
-    sub = predict_test(out, path, tta, how, thresholds, fill_empty, bs, size, dups=dups, rule=rule)
+    sub = predict_test(out, path, tta, how, thresholds, fill_empty, bs, size, dups=dups, rule=rule, grid=grid)
     n_lab = sub.Predicted.str.split().str.len()
     print(f'wrote {Path(out)/"submission.csv"}: {len(sub)} images, {n_lab.mean():.2f} labels per image, '
           f'{(n_lab == 0).sum()} empty')
