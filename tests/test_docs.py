@@ -1,8 +1,9 @@
 """The docs site in a real browser: build it (tools/docs.sh), serve it on 127.0.0.1, open every page in headless Chromium.
 
 Checks each page loads with no failed request, no JavaScript error, no broken internal link (file or #anchor), every
-<img> decoded (naturalWidth > 0) and every figure not blank; each notebook has its page, with a show_doc block for
-every public export; the sidebar lists the notebooks in reading order; the home page has the README's sections; search
+<img> decoded (naturalWidth > 0) and every figure not blank; the pages of the six blog notebooks show their figures
+at a readable size (at least one, and every one, 400 px wide or more); each notebook has its page, with a show_doc
+block for every public export; the sidebar lists the notebooks in reading order; the home page has the README's sections; search
 finds the API. Chromium is driven with Playwright (PyPI `playwright`, in requirements-dev.txt), launched on the system
 Chromium through `executable_path`: no browser is downloaded (never `playwright install`).
 
@@ -240,6 +241,23 @@ def test_images_and_figures(pages):
     figs = [i for i in pages[fig_page]['imgs'] if i['figure']]
     assert figs, f'{fig_page} (from {FIGURE_NB}) shows no figure: is the notebook executed by the docs build?'
     assert all(i['w'] >= 100 and i['h'] >= 50 for i in figs), figs
+
+
+BLOG = ['00_eda', '01_split', '02_stats', '03_model', '04_thresholds', '05_predict']  # the series, read as a blog
+MIN_FIG_W = 400  # px: a figure narrower than this is unreadable on the page
+
+
+@pytest.mark.parametrize('nb', BLOG)
+def test_blog_pages_show_their_figures(pages, nb):
+    "Each blog page shows at least one figure at least 400 px wide, and no figure narrower than that."
+    page = page_of(ROOT/'nbs'/f'{nb}.ipynb')
+    assert page in pages, f'no page for {nb}.ipynb'
+    figs = [i for i in pages[page]['imgs'] if i['figure']]
+    desc = lambda fs: [f"{i['src']}.. ({i['w']}x{i['h']})" for i in fs]
+    assert any(i['w'] >= MIN_FIG_W for i in figs), \
+        f'{page} (from {nb}.ipynb) shows no figure {MIN_FIG_W} px wide or more; its figures: {desc(figs)}'
+    small = [i for i in figs if i['w'] < MIN_FIG_W]
+    assert not small, f'{page} (from {nb}.ipynb): figures narrower than {MIN_FIG_W} px: {desc(small)}'
 
 
 def test_sidebar_in_reading_order(pages, site):
