@@ -23,9 +23,9 @@ from .split import split, load_split
 from .stats import load_stats
 
 # %% auto #0
-__all__ = ['load_cache', 'cache_bytes', 'check_disk', 'build_cache', 'cache_cli', 'TensorHPA', 'parse_item', 'HPAReader',
-           'ChannelBrightness', 'hpa_augs', 'ImageNorm', 'RandomCrops', 'HPADL', 'rare_weights', 'unbound_readers',
-           'hpa_dls', 'hpa_test_dl']
+__all__ = ['TensorHPA', 'parse_item', 'HPAReader', 'ChannelBrightness', 'hpa_augs', 'ImageNorm', 'RandomCrops', 'HPADL',
+           'rare_weights', 'unbound_readers', 'hpa_dls', 'hpa_test_dl', 'load_cache', 'cache_bytes', 'check_disk',
+           'build_cache', 'cache_cli']
 
 # %% ../nbs/02a_loaders.ipynb #8ce2b87b
 def _get_stats(stats=None):
@@ -39,6 +39,320 @@ def _get_split(path, df=None, valid_pct=0.2, seed=42):
     else: res = split(read_labels(path), valid_pct=valid_pct, seed=seed)
     if 'is_valid' not in res.columns: raise HPADataError(f'split table: missing column is_valid; found {list(res.columns)}')
     return res.assign(is_valid=res.is_valid.astype(str).str.lower().isin(['true', '1']))
+
+# %% ../nbs/02a_loaders.ipynb #ff628a22
+class TensorHPA(TensorImage):
+    "A 4-channel HPA sample (red, green, blue, yellow) that shows as a composite."
+    def show(self, ctx=None, title=None, **kwargs):
+        import matplotlib.pyplot as plt
+        img = self.cpu().numpy()
+        if img.dtype != np.uint8: img = np.clip(img, 0, 255).astype(np.uint8)
+        if ctx is None: _, ctx = plt.subplots(figsize=(3, 3))
+        ctx.imshow(composite(img)); ctx.axis('off')
+        if title: ctx.set_title(title, fontsize=8)
+        return ctx
+
+_PNGS = tuple(f'_{c}.png' for c in CHANNELS)
+
+def parse_item(item) -> tuple:
+    "`(folder, Id)` of a path to a sample (`folder/Id` or `folder/Id_green.png`); `(None, Id)` of a bare Id."
+    if isinstance(item, str) and '/' not in item and os.sep not in item and not item.endswith('.png'): return None, item
+    p = Path(item)
+    for s in _PNGS:
+        if p.name.endswith(s): return p.parent, p.name[:-len(s)]
+    if p.suffix == '.png': raise HPADataError(f'{p}: not the PNG of a stain (expected Id_red.png, Id_green.png, Id_blue.png or Id_yellow.png)')
+    return p.parent, p.name
+
+class HPAReader(Transform):
+    "Read an item as a `TensorHPA` of uint8 resized to `size`: a path, or an Id in `folder` (PNGs) or in `cache`."
+    input_types = (str, Path)  # what `test_dl` accepts as items
+    def __init__(self, folder=None, # Where bare Ids are read (None: only paths)
+                 size:int=None,
+                 cache=None): # A cache from `build_cache`/`load_cache`, or the path of its index (`{folder}_{size}.json`)
+        self.folder, self.size = None if folder is None else Path(folder), size
+        self.cache = None if cache is None else Path(getattr(cache, 'meta', cache))
+        self._mm, self._rows, self._lock = None, None, threading.Lock()
+        if self.cache is not None: self._load()
+
+    def _load(self):
+        with self._lock:
+            if self._mm is not None: return
+            if not self.cache.exists(): raise HPADataError(f'{self.cache}: cache index not found')
+            mm = _open_cache(self.cache)
+            self._rows = {id_: i for i, id_ in enumerate(mm.ids)}
+            self._mm = mm
+
+    def encodes(self, item:str|Path):
+        folder, id_ = parse_item(item)
+        if folder is None and self.cache is None:
+            folder = self.folder
+            if folder is None: raise HPADataError(f'Id {id_!r}: this reader knows no image folder (an exported Learner): pass '
+                                                  f'paths (folder/Id or folder/Id_green.png) or dls.test_dl(ids, folder=...)')
+        if folder is not None: return TensorHPA(torch.from_numpy(read_sample(folder, id_, self.size)))
+        i = self._row(id_)  # loads the cache first (after unpickling)
+        return TensorHPA(torch.from_numpy(np.array(self._mm[i])))
+
+    def _row(self, id_):
+        if self._mm is None: self._load()
+        try: return self._rows[id_]
+        except KeyError: raise HPADataError(f'{self.cache}: Id {id_!r} is not in this cache') from None
+
+    def read_batch(self, ids) -> list:
+        "The samples of the bare `ids` from the cache, in their order: their rows read with one sorted index (file order)."
+        rows = np.array([self._row(i) for i in ids], dtype=np.int64)  # loads the cache first
+        order = np.argsort(rows, kind='stable')
+        data = self._mm[rows[order]]                              # one read, sequential on disk; repeated rows allowed
+        inv = np.empty_like(order); inv[order] = np.arange(len(order))
+        return [TensorHPA(torch.from_numpy(data[j])) for j in inv]  # un-permuted: views of one array
+
+    def __getstate__(self):
+        d = self.__dict__.copy(); d['_mm'], d['_rows'] = None, None; d.pop('_lock', None); return d
+    def __setstate__(self, d): self.__dict__.update(d); self._lock = threading.Lock()
+
+# %% ../nbs/02a_loaders.ipynb #303bae78
+class ChannelBrightness(RandTransform):
+    "Multiply each channel of each image by its own random factor in [1-`max_lighting`, 1+`max_lighting`], with probability `p` per image."
+    split_idx, order = 0, 40
+    def __init__(self, max_lighting:float=0.2, # Largest change of a channel's brightness
+                 p:float=0.75): # Probability that an image is changed (each image drawn on its own)
+        super().__init__(p=p); self.max_lighting = max_lighting
+    def before_call(self, b, split_idx): self.do = True  # every batch: `p` is drawn per image, in `encodes`
+    def encodes(self, x:TensorImage):
+        bs, c = x.shape[:2]
+        f = 1 + (torch.rand(bs, c, 1, 1, device=x.device)*2 - 1)*self.max_lighting
+        f = torch.where(torch.rand(bs, 1, 1, 1, device=x.device) < self.p, f, torch.ones_like(f))
+        return (x*f).clamp(0, 1)
+
+def hpa_augs(max_zoom:float=1.1, max_lighting:float=0.2) -> list:
+    "Batch augmentations: dihedral flips/rotations, a small zoom, per-channel brightness."
+    return aug_transforms(do_flip=True, flip_vert=True, max_rotate=0., min_zoom=1., max_zoom=max_zoom,
+                          max_lighting=0., max_warp=0., pad_mode='reflection') + [ChannelBrightness(max_lighting)]
+
+# %% ../nbs/02a_loaders.ipynb #144e43a8
+class ImageNorm(Transform):
+    "Divide each channel of each image by its own `q` quantile, then standardise with the constants `mean`, `std`."
+    order = 99  # where `Normalize` runs: after the augmentations
+    def __init__(self, q:float=0.995, # Quantile that maps to 1
+                 mean:float=0.15, std:float=0.25, # Constants of the final standardisation (measured on the synthetic data)
+                 eps:float=1/255): # Floor of the quantile (a black channel stays black)
+        store_attr(); super().__init__()
+    def encodes(self, x:TensorImage):
+        flat = x.reshape(x.shape[0]*x.shape[1], -1)
+        k = min(flat.shape[1], max(1, round(self.q*flat.shape[1])))
+        top = flat.float().kthvalue(k, dim=1).values.clamp_min(self.eps).view(*x.shape[:2], 1, 1)
+        return (x/top - self.mean)/self.std
+    def decodes(self, x:TensorImage): return (x*self.std + self.mean).clamp(0, 1)
+
+# %% ../nbs/02a_loaders.ipynb #c0de84eb
+class RandomCrops(Transform):
+    "A random `size`×`size` window of each image of a training batch (validation: unchanged)."
+    split_idx, order = 0, 5  # training only; on the uint8 batch, before `IntToFloatTensor`
+    def __init__(self, size:int): self.size = size; super().__init__()
+    def encodes(self, x:TensorImage):
+        c, (h, w) = self.size, x.shape[-2:]
+        if h < c or w < c: raise HPADataError(f'crop {c}: larger than the images ({h}×{w}); read them at a larger size')
+        if (h, w) == (c, c): return x
+        top, left = torch.randint(0, h - c + 1, (len(x),)).tolist(), torch.randint(0, w - c + 1, (len(x),)).tolist()
+        return torch.stack([o[:, t:t+c, l:l+c] for o, t, l in zip(x, top, left)])
+
+# %% ../nbs/02a_loaders.ipynb #a1b2c3d4
+class _Pool:
+    "A thread pool of `n` threads, started on first use, shut down when the last loader holding it goes."
+    def __init__(self, n:int): self.n, self.ex, self.lock = n, None, threading.Lock()
+    def get(self) -> ThreadPoolExecutor:
+        with self.lock:
+            if self.ex is None: self.ex = ThreadPoolExecutor(self.n, thread_name_prefix='hpa_dl')
+            return self.ex
+    def __del__(self):
+        if self.ex is not None: self.ex.shutdown(wait=False, cancel_futures=True)
+
+# %% ../nbs/02a_loaders.ipynb #ab6ec887
+class HPADL(TfmdDL):
+    "A `TfmdDL` reading items with a persistent thread pool of `n_threads` (shared with the loaders `new` makes); optional weighted sampling."
+    _pool = None  # a `_Pool`, shared; never pickled
+    def __init__(self, dataset=None, n_threads:int=None, prefetch:int=2, wgts=None,
+                 batch_reads:bool=True, # From a uint8 cache: read each batch with one index into it (else item by item)
+                 **kwargs):
+        kwargs['num_workers'] = 0
+        self.n_threads, self.prefetch, self.batch_reads = ifnone(n_threads, default_workers()), prefetch, batch_reads
+        self.wgts = None if wgts is None else np.asarray(wgts, dtype=np.float64)
+        super().__init__(dataset, **kwargs)
+
+    def new(self, dataset=None, cls=None,
+            folder=None, # Read the bare Ids of `dataset` from this folder (e.g. `dls.test_dl(ids, folder=...)`)
+            **kwargs):
+        if folder is not None: dataset = _in_folder(ifnone(dataset, self.dataset), folder)
+        kwargs = {'n_threads': self.n_threads, 'prefetch': self.prefetch, 'wgts': self.wgts, 'batch_reads': self.batch_reads, **kwargs}
+        res = super().new(dataset, cls, **kwargs)
+        if isinstance(res, HPADL) and res.n_threads == self.n_threads: res._pool = self._shared_pool()
+        return res
+
+    @property
+    def pinned(self) -> bool:
+        "Batches go to a GPU: stacked in pinned memory and copied without blocking."
+        return self.device is not None and self.device.type == 'cuda'
+
+    def get_idxs(self):
+        if self.wgts is None or not self.shuffle: return super().get_idxs()
+        return self.rng.choices(range(self.n), weights=self.wgts, k=self.n)
+
+    def create_batch(self, b):
+        "Stack uint8 samples with numpy (one memcpy, no torch thread pool), the rest with fastai's collate."
+        if not (b and isinstance(b[0], tuple) and isinstance(b[0][0], TensorHPA)): return super().create_batch(b)
+        xs = [o[0].numpy() for o in b]
+        x = torch.empty((len(xs), *xs[0].shape), dtype=torch.uint8, pin_memory=self.pinned)
+        np.stack(xs, out=x.numpy()); x = TensorHPA(x)
+        return (x, *super().create_batch([o[1:] for o in b])) if len(b[0]) > 1 else (x,)
+
+    def _shared_pool(self):
+        if self._pool is None: self._pool = _Pool(self.n_threads)
+        return self._pool
+    def _get_pool(self) -> ThreadPoolExecutor: return self._shared_pool().get()
+
+    def create_batches(self, samps):
+        if not self.pinned: yield from self._batches(samps); return
+        pin = lambda t: t if t.is_pinned() else t.pin_memory()
+        for b in self._batches(samps): yield to_device(apply(pin, b), self.device, non_blocking=True)
+
+    def _batches(self, samps):
+        rb = _batch_reader(self)
+        if self.n_threads <= 1:
+            if rb is None: yield from super().create_batches(samps)
+            else: yield from (self.do_batch(rb(idxs)) for idxs in self.chunkify(samps))
+            return
+        if self.dataset is not None: self.it = iter(self.dataset)
+        pool, q = self._get_pool(), deque()
+        submit = (lambda idxs: [pool.submit(self.do_item, s) for s in idxs]) if rb is None else (lambda idxs: [pool.submit(rb, idxs)])
+        items = (lambda fs: [f.result() for f in fs]) if rb is None else (lambda fs: fs[0].result())
+        try:
+            for idxs in self.chunkify(samps):
+                q.append(submit(idxs))
+                if len(q) > self.prefetch: yield self.do_batch(items(q.popleft()))
+            while q: yield self.do_batch(items(q.popleft()))
+        finally:  # a pass left early (`one_batch`, `lr_find`): its reads still queued are dropped
+            for fs in q:
+                for f in fs: f.cancel()
+
+    def __getstate__(self):
+        d = self.__dict__.copy(); d.pop('_pool', None); return d
+    def __setstate__(self, d): self.__dict__.update(d)
+
+def _in_folder(dsets, folder):
+    "`dsets` (e.g. from `test_dl`) with each bare Id `i` read as `folder/i`."
+    folder = Path(folder)
+    if not folder.is_dir(): raise FileNotFoundError(f'{folder}: image folder not found')
+    items = [folder/i if isinstance(i, str) and parse_item(i)[0] is None else i for i in dsets.items]
+    if not isinstance(dsets, Datasets): return items
+    return Datasets(tls=[tl._new(items) for tl in dsets.tls], n_inp=dsets.n_inp)
+
+# %% ../nbs/02a_loaders.ipynb #e5a1b002
+def _batch_reader(dl:HPADL):
+    "A function reading the samples of a batch of indices of `dl` at once from a uint8 cache, or `None` (item by item)."
+    tls = getattr(dl.dataset, 'tls', None)
+    if not (dl.batch_reads and dl.indexed and tls): return None
+    k = next((k for k, tl in enumerate(tls) if tl.tfms.fs and isinstance(tl.tfms.fs[-1], HPAReader)), None)
+    if k is None or tls[k].tfms.fs[-1].cache is None: return None
+    reader, head, split_idx = tls[k].tfms.fs[-1], tls[k].tfms.fs[:-1], tls[k].split_idx
+    def key(o):
+        for f in head: o = f(o, split_idx=split_idx)
+        return o
+    def read(idxs):
+        keys = [parse_item(key(tls[k].items[i])) for i in idxs]
+        if any(folder is not None for folder, _ in keys): return [dl.do_item(i) for i in idxs]  # paths: from their PNGs
+        xs = reader.read_batch([id_ for _, id_ in keys])
+        return [dl.after_item(tuple(x if j == k else tl[i] for j, tl in enumerate(tls))) for i, x in zip(idxs, xs)]
+    return read
+
+# %% ../nbs/02a_loaders.ipynb #765deeea
+def rare_weights(targets, power:float=0.5) -> np.ndarray:
+    "Sampling weight of each sample: (count of its rarest label)^-`power`."
+    y = to_multihot(targets)
+    counts = np.maximum(y.sum(0), 1).astype(np.float64)
+    rarest = np.where(y.astype(bool), counts, np.inf).min(1)
+    return np.where(np.isfinite(rarest), rarest, counts.max())**-power
+
+# %% ../nbs/02a_loaders.ipynb #513ab3a3
+def _readers(dls) -> list:
+    "The `HPAReader`s of `dls` (DataLoaders or one loader)."
+    dls = dls.loaders if hasattr(dls, 'loaders') else [dls]
+    tls = [tl for dl in dls for tl in getattr(dl.dataset, 'tls', [])]
+    return [t for tl in tls for t in tl.tfms.fs if isinstance(t, HPAReader)]
+
+def _find_reader(dls) -> HPAReader:
+    rs = _readers(dls)
+    if not rs: raise ValueError('no HPAReader in these DataLoaders')
+    return rs[0]
+
+@contextmanager
+def unbound_readers(dls):
+    "Within: the readers of `dls` know no folder and no cache (what an exported Learner should carry); restored after."
+    rs = _readers(dls)
+    old = [(r.folder, r.cache, r._mm, r._rows) for r in rs]
+    for r in rs: r.folder = r.cache = r._mm = r._rows = None
+    try: yield dls
+    finally:
+        for r, o in zip(rs, old): r.folder, r.cache, r._mm, r._rows = o
+
+def _norm(norm, stats):
+    if norm == 'stats': return Normalize.from_stats(stats['mean'], stats['std'], cuda=False)
+    if norm == 'image': return ImageNorm()
+    raise HPADataError(f"norm={norm!r}: expected 'stats' (the dataset's channel statistics) or 'image' (each image's own)")
+
+def hpa_dls(path=None, # The dataset folder (default: `hpa_path()`)
+            df=None, # Split table (Id, Target, is_valid) or its CSV (default: the project's split of train.csv)
+            stats=None, # dict(mean, std) in 0..1, or its JSON file (default: `load_stats()`)
+            size:int=256, # Image size
+            bs:int=16, # Batch size
+            cache=None, # A cache folder: build (or reuse) a uint8 cache at `size` there and read from it
+            oversample=False, # Weighted sampling by rarest label: True (power 0.5) or the power
+            num_workers:int=None, # Reading threads (default: `default_workers()`; 0: in the main thread)
+            folder:str='train', # Image subfolder of `path`
+            aug:bool=True, # Augment the training set
+            max_zoom:float=1.1, # Largest zoom factor
+            max_lighting:float=0.2, # Largest per-channel brightness change
+            val_bs:int=None, # Validation batch size (default: 2*bs)
+            norm:str='stats', # 'stats': standardise with `stats`; 'image': `ImageNorm` (each image's own scale)
+            crop:int=None, # Train on random `crop`×`crop` windows of the `size`-px images (`RandomCrops`)
+            device=None, # Device of the batches (default: the GPU when there is one)
+            show:bool=True, # Show progress when building a cache
+           ) -> DataLoaders:
+    "fastai DataLoaders of normalised 4-channel samples and 28-label multi-hot targets."
+    path = hpa_path(path); df = _get_split(path, df); stats = _get_stats(stats) if norm == 'stats' else None; nm = _norm(norm, stats)
+    if cache is not None: cache = build_cache(path, df.Id, size, cache, folder, show=show)
+    reader = HPAReader(path/folder, size, cache)
+    items = list(zip(df.Id.astype(str), to_multihot(df.Target).tolist()))
+    splits = [np.flatnonzero(~df.is_valid.values).tolist(), np.flatnonzero(df.is_valid.values).tolist()]
+    dsets = Datasets(items, tfms=[[ItemGetter(0), reader], [ItemGetter(1), EncodedMultiCategorize(LABELS)]], splits=splits)
+    tfms = ([RandomCrops(crop)] if crop else []) + [IntToFloatTensor()] + (hpa_augs(max_zoom, max_lighting) if aug else []) + \
+           [nm]
+    wgts = None
+    if oversample: wgts = rare_weights(df.Target[~df.is_valid.values], 0.5 if oversample is True else oversample)
+    device = ifnone(device, default_device())
+    n_threads = ifnone(num_workers, default_workers())
+    trn = HPADL(dsets.train, n_threads, bs=bs, shuffle=True, drop_last=len(splits[0]) > bs, wgts=wgts,
+                after_batch=tfms, device=device)
+    val = HPADL(dsets.valid, n_threads, bs=ifnone(val_bs, 2*bs), shuffle=False, after_batch=tfms, device=device)
+    val._pool = trn._shared_pool()  # one pool for both: they never read at the same time
+    return DataLoaders(trn, val, path=path, device=device)
+
+# %% ../nbs/02a_loaders.ipynb #4962a508
+def hpa_test_dl(dls, # The training DataLoaders (or `learn.dls` of a loaded Learner)
+                path=None, # The dataset folder (default: `hpa_path()`)
+                ids=None, # The Ids (default: those of `path/sample_submission.csv`)
+                folder:str='test', # Image subfolder of `path`
+                cache=None, # A cache folder: build (or reuse) a uint8 cache of these Ids there
+                bs:int=None, # Batch size (default: the validation batch size of `dls`)
+                num_workers:int=None, # Reading threads (default: `default_workers()`)
+                show:bool=True, # Show progress when building a cache
+               ) -> HPADL:
+    "A loader of unlabelled `ids` with the size and normalisation of `dls`."
+    path = hpa_path(path)
+    if ids is None: ids = read_ids(path/'sample_submission.csv')
+    ids, size = [str(i) for i in ids], _find_reader(dls).size
+    if cache is not None: cache = build_cache(path, ids, size, cache, folder, show=show)
+    dsets = Datasets(ids, tfms=[[HPAReader(path/folder, size, cache)]], split_idx=1)
+    return HPADL(dsets, ifnone(num_workers, default_workers()), bs=ifnone(bs, dls.valid.bs), shuffle=False,
+                 after_batch=dls.valid.after_batch.fs, device=dls.device)
 
 # %% ../nbs/02a_loaders.ipynb #8415f22a
 def _cache_meta(dest, folder, size) -> Path: return Path(dest)/f'{folder}_{size}.json'
@@ -148,280 +462,3 @@ def cache_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
     for fo, i in ids.items():
         mm = build_cache(path, i, size, dest, fo, n_workers)
         print(f'{fo}: {mm.shape[0]} samples at {size}px in {dest/Path(mm.filename).name} ({_fmt_bytes(mm.nbytes)})')
-
-# %% ../nbs/02a_loaders.ipynb #ff628a22
-class TensorHPA(TensorImage):
-    "A 4-channel HPA sample (red, green, blue, yellow) that shows as a composite."
-    def show(self, ctx=None, title=None, **kwargs):
-        import matplotlib.pyplot as plt
-        img = self.cpu().numpy()
-        if img.dtype != np.uint8: img = np.clip(img, 0, 255).astype(np.uint8)
-        if ctx is None: _, ctx = plt.subplots(figsize=(3, 3))
-        ctx.imshow(composite(img)); ctx.axis('off')
-        if title: ctx.set_title(title, fontsize=8)
-        return ctx
-
-_PNGS = tuple(f'_{c}.png' for c in CHANNELS)
-
-def parse_item(item) -> tuple:
-    "`(folder, Id)` of a path to a sample (`folder/Id` or `folder/Id_green.png`); `(None, Id)` of a bare Id."
-    if isinstance(item, str) and '/' not in item and os.sep not in item and not item.endswith('.png'): return None, item
-    p = Path(item)
-    for s in _PNGS:
-        if p.name.endswith(s): return p.parent, p.name[:-len(s)]
-    if p.suffix == '.png': raise HPADataError(f'{p}: not the PNG of a stain (expected Id_red.png, Id_green.png, Id_blue.png or Id_yellow.png)')
-    return p.parent, p.name
-
-class HPAReader(Transform):
-    "Read an item as a `TensorHPA` of uint8 resized to `size`: a path, or an Id in `folder` (PNGs) or in `cache`."
-    input_types = (str, Path)  # what `test_dl` accepts as items
-    def __init__(self, folder=None, # Where bare Ids are read (None: only paths)
-                 size:int=None,
-                 cache=None): # A cache from `build_cache`/`load_cache`, or the path of its index (`{folder}_{size}.json`)
-        self.folder, self.size = None if folder is None else Path(folder), size
-        self.cache = None if cache is None else Path(getattr(cache, 'meta', cache))
-        self._mm, self._rows, self._lock = None, None, threading.Lock()
-        if self.cache is not None: self._load()
-
-    def _load(self):
-        with self._lock:
-            if self._mm is not None: return
-            if not self.cache.exists(): raise HPADataError(f'{self.cache}: cache index not found')
-            mm = _open_cache(self.cache)
-            self._rows = {id_: i for i, id_ in enumerate(mm.ids)}
-            self._mm = mm
-
-    def encodes(self, item:str|Path):
-        folder, id_ = parse_item(item)
-        if folder is None and self.cache is None:
-            folder = self.folder
-            if folder is None: raise HPADataError(f'Id {id_!r}: this reader knows no image folder (an exported Learner): pass '
-                                                  f'paths (folder/Id or folder/Id_green.png) or dls.test_dl(ids, folder=...)')
-        if folder is not None: return TensorHPA(torch.from_numpy(read_sample(folder, id_, self.size)))
-        if self._mm is None: self._load()
-        try: i = self._rows[id_]
-        except KeyError: raise HPADataError(f'{self.cache}: Id {id_!r} is not in this cache') from None
-        return TensorHPA(torch.from_numpy(np.array(self._mm[i])))
-
-    def __getstate__(self):
-        d = self.__dict__.copy(); d['_mm'], d['_rows'] = None, None; d.pop('_lock', None); return d
-    def __setstate__(self, d): self.__dict__.update(d); self._lock = threading.Lock()
-
-# %% ../nbs/02a_loaders.ipynb #303bae78
-class ChannelBrightness(RandTransform):
-    "Multiply each channel of each image by its own random factor in [1-`max_lighting`, 1+`max_lighting`], with probability `p` per image."
-    split_idx, order = 0, 40
-    def __init__(self, max_lighting:float=0.2, # Largest change of a channel's brightness
-                 p:float=0.75): # Probability that an image is changed (each image drawn on its own)
-        super().__init__(p=p); self.max_lighting = max_lighting
-    def before_call(self, b, split_idx): self.do = True  # every batch: `p` is drawn per image, in `encodes`
-    def encodes(self, x:TensorImage):
-        bs, c = x.shape[:2]
-        f = 1 + (torch.rand(bs, c, 1, 1, device=x.device)*2 - 1)*self.max_lighting
-        f = torch.where(torch.rand(bs, 1, 1, 1, device=x.device) < self.p, f, torch.ones_like(f))
-        return (x*f).clamp(0, 1)
-
-def hpa_augs(max_zoom:float=1.1, max_lighting:float=0.2) -> list:
-    "Batch augmentations: dihedral flips/rotations, a small zoom, per-channel brightness."
-    return aug_transforms(do_flip=True, flip_vert=True, max_rotate=0., min_zoom=1., max_zoom=max_zoom,
-                          max_lighting=0., max_warp=0., pad_mode='reflection') + [ChannelBrightness(max_lighting)]
-
-# %% ../nbs/02a_loaders.ipynb #144e43a8
-class ImageNorm(Transform):
-    "Divide each channel of each image by its own `q` quantile, then standardise with the constants `mean`, `std`."
-    order = 99  # where `Normalize` runs: after the augmentations
-    def __init__(self, q:float=0.995, # Quantile that maps to 1
-                 mean:float=0.15, std:float=0.25, # Constants of the final standardisation (measured on the synthetic data)
-                 eps:float=1/255): # Floor of the quantile (a black channel stays black)
-        store_attr(); super().__init__()
-    def encodes(self, x:TensorImage):
-        flat = x.reshape(x.shape[0]*x.shape[1], -1)
-        k = min(flat.shape[1], max(1, round(self.q*flat.shape[1])))
-        top = flat.float().kthvalue(k, dim=1).values.clamp_min(self.eps).view(*x.shape[:2], 1, 1)
-        return (x/top - self.mean)/self.std
-    def decodes(self, x:TensorImage): return (x*self.std + self.mean).clamp(0, 1)
-
-# %% ../nbs/02a_loaders.ipynb #c0de84eb
-class RandomCrops(Transform):
-    "A random `size`×`size` window of each image of a training batch (validation: unchanged)."
-    split_idx, order = 0, 5  # training only; on the uint8 batch, before `IntToFloatTensor`
-    def __init__(self, size:int): self.size = size; super().__init__()
-    def encodes(self, x:TensorImage):
-        c, (h, w) = self.size, x.shape[-2:]
-        if h < c or w < c: raise HPADataError(f'crop {c}: larger than the images ({h}×{w}); read them at a larger size')
-        if (h, w) == (c, c): return x
-        top, left = torch.randint(0, h - c + 1, (len(x),)).tolist(), torch.randint(0, w - c + 1, (len(x),)).tolist()
-        return torch.stack([o[:, t:t+c, l:l+c] for o, t, l in zip(x, top, left)])
-
-# %% ../nbs/02a_loaders.ipynb #a1b2c3d4
-class _Pool:
-    "A thread pool of `n` threads, started on first use, shut down when the last loader holding it goes."
-    def __init__(self, n:int): self.n, self.ex, self.lock = n, None, threading.Lock()
-    def get(self) -> ThreadPoolExecutor:
-        with self.lock:
-            if self.ex is None: self.ex = ThreadPoolExecutor(self.n, thread_name_prefix='hpa_dl')
-            return self.ex
-    def __del__(self):
-        if self.ex is not None: self.ex.shutdown(wait=False, cancel_futures=True)
-
-# %% ../nbs/02a_loaders.ipynb #ab6ec887
-class HPADL(TfmdDL):
-    "A `TfmdDL` reading items with a persistent thread pool of `n_threads` (shared with the loaders `new` makes); optional weighted sampling."
-    _pool = None  # a `_Pool`, shared; never pickled
-    def __init__(self, dataset=None, n_threads:int=None, prefetch:int=2, wgts=None, **kwargs):
-        kwargs['num_workers'] = 0
-        self.n_threads, self.prefetch = ifnone(n_threads, default_workers()), prefetch
-        self.wgts = None if wgts is None else np.asarray(wgts, dtype=np.float64)
-        super().__init__(dataset, **kwargs)
-
-    def new(self, dataset=None, cls=None,
-            folder=None, # Read the bare Ids of `dataset` from this folder (e.g. `dls.test_dl(ids, folder=...)`)
-            **kwargs):
-        if folder is not None: dataset = _in_folder(ifnone(dataset, self.dataset), folder)
-        kwargs = {'n_threads': self.n_threads, 'prefetch': self.prefetch, 'wgts': self.wgts, **kwargs}
-        res = super().new(dataset, cls, **kwargs)
-        if isinstance(res, HPADL) and res.n_threads == self.n_threads: res._pool = self._shared_pool()
-        return res
-
-    @property
-    def pinned(self) -> bool:
-        "Batches go to a GPU: stacked in pinned memory and copied without blocking."
-        return self.device is not None and self.device.type == 'cuda'
-
-    def get_idxs(self):
-        if self.wgts is None or not self.shuffle: return super().get_idxs()
-        return self.rng.choices(range(self.n), weights=self.wgts, k=self.n)
-
-    def create_batch(self, b):
-        "Stack uint8 samples with numpy (one memcpy, no torch thread pool), the rest with fastai's collate."
-        if not (b and isinstance(b[0], tuple) and isinstance(b[0][0], TensorHPA)): return super().create_batch(b)
-        xs = [o[0].numpy() for o in b]
-        x = torch.empty((len(xs), *xs[0].shape), dtype=torch.uint8, pin_memory=self.pinned)
-        np.stack(xs, out=x.numpy()); x = TensorHPA(x)
-        return (x, *super().create_batch([o[1:] for o in b])) if len(b[0]) > 1 else (x,)
-
-    def _shared_pool(self):
-        if self._pool is None: self._pool = _Pool(self.n_threads)
-        return self._pool
-    def _get_pool(self) -> ThreadPoolExecutor: return self._shared_pool().get()
-
-    def create_batches(self, samps):
-        if not self.pinned: yield from self._batches(samps); return
-        pin = lambda t: t if t.is_pinned() else t.pin_memory()
-        for b in self._batches(samps): yield to_device(apply(pin, b), self.device, non_blocking=True)
-
-    def _batches(self, samps):
-        if self.n_threads <= 1: yield from super().create_batches(samps); return
-        if self.dataset is not None: self.it = iter(self.dataset)
-        pool, q = self._get_pool(), deque()
-        try:
-            for idxs in self.chunkify(samps):
-                q.append([pool.submit(self.do_item, s) for s in idxs])
-                if len(q) > self.prefetch: yield self.do_batch([f.result() for f in q.popleft()])
-            while q: yield self.do_batch([f.result() for f in q.popleft()])
-        finally:  # a pass left early (`one_batch`, `lr_find`): its reads still queued are dropped
-            for fs in q:
-                for f in fs: f.cancel()
-
-    def __getstate__(self):
-        d = self.__dict__.copy(); d.pop('_pool', None); return d
-    def __setstate__(self, d): self.__dict__.update(d)
-
-def _in_folder(dsets, folder):
-    "`dsets` (e.g. from `test_dl`) with each bare Id `i` read as `folder/i`."
-    folder = Path(folder)
-    if not folder.is_dir(): raise FileNotFoundError(f'{folder}: image folder not found')
-    items = [folder/i if isinstance(i, str) and parse_item(i)[0] is None else i for i in dsets.items]
-    if not isinstance(dsets, Datasets): return items
-    return Datasets(tls=[tl._new(items) for tl in dsets.tls], n_inp=dsets.n_inp)
-
-# %% ../nbs/02a_loaders.ipynb #765deeea
-def rare_weights(targets, power:float=0.5) -> np.ndarray:
-    "Sampling weight of each sample: (count of its rarest label)^-`power`."
-    y = to_multihot(targets)
-    counts = np.maximum(y.sum(0), 1).astype(np.float64)
-    rarest = np.where(y.astype(bool), counts, np.inf).min(1)
-    return np.where(np.isfinite(rarest), rarest, counts.max())**-power
-
-# %% ../nbs/02a_loaders.ipynb #513ab3a3
-def _readers(dls) -> list:
-    "The `HPAReader`s of `dls` (DataLoaders or one loader)."
-    dls = dls.loaders if hasattr(dls, 'loaders') else [dls]
-    tls = [tl for dl in dls for tl in getattr(dl.dataset, 'tls', [])]
-    return [t for tl in tls for t in tl.tfms.fs if isinstance(t, HPAReader)]
-
-def _find_reader(dls) -> HPAReader:
-    rs = _readers(dls)
-    if not rs: raise ValueError('no HPAReader in these DataLoaders')
-    return rs[0]
-
-@contextmanager
-def unbound_readers(dls):
-    "Within: the readers of `dls` know no folder and no cache (what an exported Learner should carry); restored after."
-    rs = _readers(dls)
-    old = [(r.folder, r.cache, r._mm, r._rows) for r in rs]
-    for r in rs: r.folder = r.cache = r._mm = r._rows = None
-    try: yield dls
-    finally:
-        for r, o in zip(rs, old): r.folder, r.cache, r._mm, r._rows = o
-
-def _norm(norm, stats):
-    if norm == 'stats': return Normalize.from_stats(stats['mean'], stats['std'], cuda=False)
-    if norm == 'image': return ImageNorm()
-    raise HPADataError(f"norm={norm!r}: expected 'stats' (the dataset's channel statistics) or 'image' (each image's own)")
-
-def hpa_dls(path=None, # The dataset folder (default: `hpa_path()`)
-            df=None, # Split table (Id, Target, is_valid) or its CSV (default: the project's split of train.csv)
-            stats=None, # dict(mean, std) in 0..1, or its JSON file (default: `load_stats()`)
-            size:int=256, # Image size
-            bs:int=16, # Batch size
-            cache=None, # A cache folder: build (or reuse) a uint8 cache at `size` there and read from it
-            oversample=False, # Weighted sampling by rarest label: True (power 0.5) or the power
-            num_workers:int=None, # Reading threads (default: `default_workers()`; 0: in the main thread)
-            folder:str='train', # Image subfolder of `path`
-            aug:bool=True, # Augment the training set
-            max_zoom:float=1.1, # Largest zoom factor
-            max_lighting:float=0.2, # Largest per-channel brightness change
-            val_bs:int=None, # Validation batch size (default: 2*bs)
-            norm:str='stats', # 'stats': standardise with `stats`; 'image': `ImageNorm` (each image's own scale)
-            crop:int=None, # Train on random `crop`×`crop` windows of the `size`-px images (`RandomCrops`)
-            device=None, # Device of the batches (default: the GPU when there is one)
-            show:bool=True, # Show progress when building a cache
-           ) -> DataLoaders:
-    "fastai DataLoaders of normalised 4-channel samples and 28-label multi-hot targets."
-    path = hpa_path(path); df = _get_split(path, df); stats = _get_stats(stats) if norm == 'stats' else None; nm = _norm(norm, stats)
-    if cache is not None: cache = build_cache(path, df.Id, size, cache, folder, show=show)
-    reader = HPAReader(path/folder, size, cache)
-    items = list(zip(df.Id.astype(str), to_multihot(df.Target).tolist()))
-    splits = [np.flatnonzero(~df.is_valid.values).tolist(), np.flatnonzero(df.is_valid.values).tolist()]
-    dsets = Datasets(items, tfms=[[ItemGetter(0), reader], [ItemGetter(1), EncodedMultiCategorize(LABELS)]], splits=splits)
-    tfms = ([RandomCrops(crop)] if crop else []) + [IntToFloatTensor()] + (hpa_augs(max_zoom, max_lighting) if aug else []) + \
-           [nm]
-    wgts = None
-    if oversample: wgts = rare_weights(df.Target[~df.is_valid.values], 0.5 if oversample is True else oversample)
-    device = ifnone(device, default_device())
-    n_threads = ifnone(num_workers, default_workers())
-    trn = HPADL(dsets.train, n_threads, bs=bs, shuffle=True, drop_last=len(splits[0]) > bs, wgts=wgts,
-                after_batch=tfms, device=device)
-    val = HPADL(dsets.valid, n_threads, bs=ifnone(val_bs, 2*bs), shuffle=False, after_batch=tfms, device=device)
-    val._pool = trn._shared_pool()  # one pool for both: they never read at the same time
-    return DataLoaders(trn, val, path=path, device=device)
-
-# %% ../nbs/02a_loaders.ipynb #4962a508
-def hpa_test_dl(dls, # The training DataLoaders (or `learn.dls` of a loaded Learner)
-                path=None, # The dataset folder (default: `hpa_path()`)
-                ids=None, # The Ids (default: those of `path/sample_submission.csv`)
-                folder:str='test', # Image subfolder of `path`
-                cache=None, # A cache folder: build (or reuse) a uint8 cache of these Ids there
-                bs:int=None, # Batch size (default: the validation batch size of `dls`)
-                num_workers:int=None, # Reading threads (default: `default_workers()`)
-                show:bool=True, # Show progress when building a cache
-               ) -> HPADL:
-    "A loader of unlabelled `ids` with the size and normalisation of `dls`."
-    path = hpa_path(path)
-    if ids is None: ids = read_ids(path/'sample_submission.csv')
-    ids, size = [str(i) for i in ids], _find_reader(dls).size
-    if cache is not None: cache = build_cache(path, ids, size, cache, folder, show=show)
-    dsets = Datasets(ids, tfms=[[HPAReader(path/folder, size, cache)]], split_idx=1)
-    return HPADL(dsets, ifnone(num_workers, default_workers()), bs=ifnone(bs, dls.valid.bs), shuffle=False,
-                 after_batch=dls.valid.after_batch.fs, device=dls.device)
