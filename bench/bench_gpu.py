@@ -55,7 +55,7 @@ class Fixed(torch.utils.data.Dataset):  # the same batch `n` times: no data load
 
 def fastai_learner(n):
     dls = DataLoaders(DataLoader(Fixed(n), bs=None, device=dev), DataLoader(Fixed(1), bs=None, device=dev), device=dev)
-    learn = hpa_learner(dls, a.arch, log=False, path='.')
+    learn = hpa_learner(dls, a.arch, log=False, path='.', prior=False)  # random labels: no priors to start from
     learn.remove_cb(ProgressCallback); learn.logger = lambda *args: None
     return learn
 

@@ -9,6 +9,7 @@ k/(n_c + k)), applied to the test probabilities (empty rows filled, as the demo'
 test labels. Prints one row per seed and setting and the mean over seeds.
 
 usage: python bench/bench_tta_thresholds.py [--dest outputs/bench_tta] [--seeds 0 1 2] [--shrinks 0 3 10] [--reuse]
+(--reuse: a DEST/seed{S} holding export.pkl and split.csv, with its dataset in DEST/data_seed{S}, is not trained again)
 """
 import argparse, json, warnings
 from pathlib import Path
@@ -35,7 +36,7 @@ rows = []
 for seed in a.seeds:
     dest, data = root/f'seed{seed}', root/f'data_seed{seed}'
     if not (data/'train.csv').exists(): synth_data(data, n_train=2000, n_test=500, seed=seed, min_per_class=20)
-    if not (a.reuse and (dest/'summary.json').exists()): run_pipeline(dest, data, seed=seed, show=False)
+    if not (a.reuse and (dest/'export.pkl').exists()): run_pipeline(dest, data, seed=seed, show=False)
     learn = load_learner(dest/'export.pkl', cpu=True)
     sp = load_split(dest/'split.csv'); va = sp[sp.is_valid]
     yv = to_multihot(va.Target)
@@ -45,8 +46,9 @@ for seed in a.seeds:
     lab = read_labels(data/'test_labels.csv').set_index('Id').loc[tids]
     yt = to_multihot(lab.Target)
     pt = predict_probs(learn, hpa_test_dl(learn.dls, data, tids, show=False), 8, show=False)
-    print(f'seed {seed}: the run itself scored test macro F1 {json.loads((dest/"summary.json").read_text())["test_f1"]:.4f} '
-          f'(its thresholds tuned on its own valid_preds.npz, shrink 0)', flush=True)
+    if (dest/'summary.json').exists():
+        print(f'seed {seed}: the run itself scored test macro F1 {json.loads((dest/"summary.json").read_text())["test_f1"]:.4f} '
+              f'(its thresholds tuned on its own valid_preds.npz, shrink 0)', flush=True)
     for t in (1, 8):
         for k in a.shrinks:
             th = best_thresholds(pv[t], yv, shrink=k)

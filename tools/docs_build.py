@@ -45,6 +45,8 @@ def exec_one(src, dst, run=()):
                 or bool(flags & d.keys()))
     skips = {c.idx_ for c in NBProcessor(src, procs=FrontmatterProc, process=True).nb.cells if skip(c)}
     nb, k = read_nb(src), CaptureShell(src)
+    for c in nb.cells:  # a cell that runs starts empty: no output of an earlier run survives it
+        if c.cell_type == 'code' and c.idx_ not in skips: c.outputs = []
     sys.path.insert(0, str(ROOT))  # as nbdev_test does
     os.chdir(src.parent)
     try: k.run_all(nb, exc_stop=True, preproc=lambda c: c.idx_ in skips); ok = True
