@@ -13,8 +13,35 @@ def cfg():
 def scripts():
     return dict(s.split('=') for s in cfg()['console_scripts'].split())
 
-def test_readme_is_generated_from_index():
-    assert (root/'README.md').read_text() == readme.render(), 'run `python tools/readme.py`'
+BLOG = ['00_eda', '01_split', '02_stats', '03_model', '04_thresholds', '05_predict']  # the series, in reading order
+
+def test_readme_is_generated_from_index_and_usage():
+    text = (root/'README.md').read_text()
+    assert text == readme.render(), 'run `python tools/readme.py`'
+    usage = [h for c in readme.cells_md(root/'nbs'/'usage.ipynb', skip_title=True) for h in re.findall(r'^##+ .+$', c, re.M)]
+    assert usage and all(h in text for h in usage), 'the README lacks sections of nbs/usage.ipynb'
+
+def test_readme_links_resolve():
+    "Every relative link and image of the README names a file of the repository, every #anchor one of its headings."
+    text = (root/'README.md').read_text()
+    anchors = {readme.gh_anchor(h) for h in re.findall(r'^#+ (.+)$', re.sub(r'```.*?```', '', text, flags=re.S), re.M)}
+    bad = []
+    for target in re.findall(r'\]\(([^)\s]+)\)', text):
+        if re.match(r'[a-z][\w+.-]*:', target): continue
+        path, _, frag = target.partition('#')
+        if path and not (root/path).exists(): bad.append(f'{target} (no file {path})')
+        elif not path and frag not in anchors: bad.append(f'{target} (no such heading)')
+    assert not bad, 'README links that lead nowhere: ' + ', '.join(bad)
+
+def test_index_is_the_short_home_page():
+    "nbs/index.ipynb: the two commands, the figure of the demo model's per-class F1, the six notebooks in reading order."
+    text = '\n'.join(readme.cells_md(root/'nbs'/'index.ipynb'))
+    assert '```sh\nmake demo' in text and '\nmake test' in text
+    assert '](images/demo_test_f1.png)' in text
+    links = [l for l in re.findall(r'\]\((\w+)\.ipynb', text) if l in BLOG]
+    assert list(dict.fromkeys(links)) == BLOG, f'the six notebooks, in reading order: {links}'
+    assert '](usage.ipynb' in text, 'the home page links to the usage page'
+    assert len(text) < 6000, f'the home page is {len(text)} characters: the rest belongs in nbs/usage.ipynb'
 
 def test_readme_two_commands_are_make_targets():
     text = (root/'README.md').read_text()
