@@ -3,8 +3,9 @@
 Checks each page loads with no failed request, no JavaScript error, no broken internal link (file or #anchor), every
 <img> decoded (naturalWidth > 0) and every figure not blank; the pages of the six blog notebooks show their figures
 at a readable size (at least one, and every one, 400 px wide or more); each notebook has its page, with a show_doc
-block for every public export; the sidebar lists the notebooks in reading order; the home page has the README's sections; search
-finds the API. Chromium is driven with Playwright (PyPI `playwright`, in requirements-dev.txt), launched on the system
+block for every public export; the sidebar lists the notebooks in reading order, the usage page after them; the home page
+shows its sections, the two commands, the demo model's per-class F1 figure and links to the six blog notebooks; the usage
+page has its sections (README.md is the two pages together); search finds the API. Chromium is driven with Playwright (PyPI `playwright`, in requirements-dev.txt), launched on the system
 Chromium through `executable_path`: no browser is downloaded (never `playwright install`).
 
 Skips when Chromium or Playwright is missing, unless CI=true (then it fails): install Chromium with
@@ -93,7 +94,7 @@ INSPECT = r"""(async () => {
     return {src: i.getAttribute('src').slice(0, 60), w: i.naturalWidth, h: i.naturalHeight, range,
             figure: !!i.closest('.cell-output, .cell-output-display, figure')};
   });
-  return {title: document.title, imgs, headings: [...document.querySelectorAll('h1, h2, h3')].map(h => h.textContent.trim()), text: document.body.innerText.length,
+  return {title: document.title, imgs, pre: [...document.querySelectorAll('pre')].map(p => p.innerText), headings: [...document.querySelectorAll('h1, h2, h3')].map(h => h.textContent.trim()), text: document.body.innerText.length,
           links: [...document.querySelectorAll('a[href]')].map(a => a.href),
           ids: [...document.querySelectorAll('[id]')].map(e => e.id).concat([...document.querySelectorAll('a[name]')].map(a => a.name)),
           sidebar: [...document.querySelectorAll('#quarto-sidebar a[href]')].map(a => a.href),
@@ -261,19 +262,50 @@ def test_blog_pages_show_their_figures(pages, nb):
 
 
 def test_sidebar_in_reading_order(pages, site):
+    "index first, the numbered notebooks in order, then the usage page."
     expected = ['index.html'] + [page_of(nb) for nb in sorted((ROOT/'nbs').glob('*.ipynb')) if nb.name != 'index.ipynb']
+    assert expected[-1] == page_of(ROOT/'nbs'/'usage.ipynb'), expected
     for p in ('index.html', page_of(ROOT/FIGURE_NB)):
         side = [t[0] for t in map(lambda u: _target(u, site), pages[p]['sidebar']) if t and t[0].endswith('.html')]
         side = list(dict.fromkeys(side))
         assert [s for s in side if s in expected] == expected, f'sidebar of {p}: {side}, expected {expected}'
 
 
-def test_home_page_and_search(pages, site):
+def _md_headings(nb):
+    "The section headings of a notebook's markdown cells (outside code blocks)."
+    text = '\n'.join(''.join(c['source']) for c in json.loads((ROOT/'nbs'/nb).read_text(encoding='utf-8'))['cells']
+                     if c['cell_type'] == 'markdown')
+    return [h.strip() for h in re.findall(r'^##+ (.+)$', re.sub(r'```.*?```', '', text, flags=re.S), re.M)]
+
+
+HOME_FIG = 'images/demo_test_f1.png'  # the demo model's per-class test F1, drawn by nbs/05_predict.ipynb
+
+
+def test_home_page(pages, site):
+    "The short home page: its sections, the two commands, links to the six blog notebooks' pages and the usage page."
     home = pages['index.html']
-    readme = (ROOT/'README.md').read_text(encoding='utf-8')
-    heads = [h.strip() for h in re.findall(r'^##+ (.+)$', readme, re.M)]  # the README is made from nbs/index.ipynb
-    missing = [h for h in heads if not any(h in x for x in home['headings'])]
-    assert not missing, f"README sections missing from the home page: {missing}; its headings: {home['headings']}"
+    missing = [h for h in _md_headings('index.ipynb') if not any(h in x for x in home['headings'])]
+    assert not missing, f"sections of nbs/index.ipynb missing from the home page: {missing}; its headings: {home['headings']}"
+    cmds = [l.split('#')[0].strip() for p in home['pre'] for l in p.splitlines()]
+    assert 'make demo' in cmds and 'make test' in cmds, f"the home page does not show the two commands: {home['pre']}"
+    targets = {t[0] for t in (_target(u, site) for u in home['links']) if t}
+    for nb in BLOG:
+        page = page_of(ROOT/'nbs'/f'{nb}.ipynb')
+        assert page in targets and (DOCS/page).is_file(), f'the home page does not link to {page} (from {nb}.ipynb)'
+    assert page_of(ROOT/'nbs'/'usage.ipynb') in targets, 'the home page does not link to the usage page'
+
+
+def test_home_page_figure(pages):
+    "The home page shows the demo model's per-class F1 (nbs/images/demo_test_f1.png) at a readable size."
+    assert (ROOT/'nbs'/HOME_FIG).is_file(), f'nbs/{HOME_FIG} does not exist: run nbs/05_predict.ipynb'
+    imgs = pages['index.html']['imgs']
+    figs = [i for i in imgs if i['src'].endswith(HOME_FIG)]
+    assert figs and all(i['w'] >= MIN_FIG_W for i in figs), f"{HOME_FIG} not shown {MIN_FIG_W} px wide or more: {imgs}"
+
+
+def test_home_search(pages, site):
+    "A search box on the home page; every page with sections in search.json; searching finds the API."
+    home = pages['index.html']
     assert home['search'], 'no search box on the home page'
     idx = json.loads((DOCS/'search.json').read_text(encoding='utf-8'))
     indexed = {e['href'].split('#')[0] for e in idx}
@@ -282,6 +314,15 @@ def test_home_page_and_search(pages, site):
     if 'search_hits' not in home: return  # Quarto's search box opens a detached panel: search.json is checked above
     hits = [_target(u, site) for u in home['search_hits']]
     assert any(h and h[0] == page_of(ROOT/FIGURE_NB) for h in hits), f"searching read_labels found {home.get('search_hits')}"
+
+
+def test_usage_page_loads_with_its_sections(pages):
+    "nbs/usage.ipynb has its page, with every section README.md takes from it."
+    page = page_of(ROOT/'nbs'/'usage.ipynb')
+    assert page in pages, f'no page for usage.ipynb: {sorted(pages)}'
+    heads = _md_headings('usage.ipynb')
+    missing = [h for h in heads if not any(h in x for x in pages[page]['headings'])]
+    assert heads and not missing, f"sections of nbs/usage.ipynb missing from {page}: {missing}"
 
 
 def _exported_names(nb):
