@@ -79,7 +79,7 @@ def stage(mode='all', n_workers=2, timeout=300, only=()):
     todo, n_cached = [], 0
     for s in sorted(nbs.rglob('*')):
         rel = s.relative_to(nbs)
-        if not s.is_file() or any(p.startswith(('.', '_proc', '_docs')) for p in rel.parts): continue
+        if not s.is_file() or any(p.startswith(('.', '_proc', '_docs')) or p == 'outputs' for p in rel.parts): continue
         d = STAGE/rel
         d.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(s.resolve(), d)  # a fresh mtime: nbdev's processing redoes every staged notebook
