@@ -153,7 +153,7 @@ def cam_figure(learn, # A trained Learner (from `train`, or `load_learner` of it
     import matplotlib.pyplot as plt
     c, y = label_id(label), np.asarray(y)
     cases = confident_cases(probs, y, c, th, n)
-    fig, axs = plt.subplots(2, n, figsize=(panel*n, panel*2 + .5), squeeze=False)
+    fig, axs = plt.subplots(2, n, figsize=(panel*n, panel*2 + 1.1), squeeze=False)
     for ax in axs.flat: ax.axis('off')
     if len(cases):
         x, imgs = cam_images(learn, path, [ids[r] for r in cases.row], folder)
