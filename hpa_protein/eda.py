@@ -220,6 +220,5 @@ def eda_cli(path:str=None, # Dataset folder (default: `hpa_path()`)
             folder:str='train', # Image folder inside PATH (e.g. train_sample for a folder of real PNGs)
            ):
     "Save the summary figures of a dataset (label frequency, co-occurrence, samples, intensities) as PNGs."
-    import matplotlib; matplotlib.use('Agg')
     fns = eda_figures(path, out, n_hist, label, folder)
     print(f'{len(fns)} figures in {Path(out)}:'); [print(f'  {f}') for f in fns]

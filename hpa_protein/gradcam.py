@@ -204,7 +204,6 @@ def gradcam_figures(out, # Folder with export.pkl and valid_preds.npz (and thres
     if learn is None:
         from fastai.learner import load_learner
         learn = load_learner(fn, cpu=not torch.cuda.is_available())
-    import matplotlib; matplotlib.use('Agg', force=False)
     dest = Path(dest) if dest else out/'figures'/'gradcam'
     if show and not isinstance(th, np.ndarray): print(f'no {th_fn}: threshold 0.5 for every label (run hpa_thresholds first)', flush=True)
     res = []

@@ -16,7 +16,7 @@ __all__ = ['kfold_split', 'fold_dirs', 'oof_preds', 'crossfold_f1', 'kfold_train
 from .data import HPADataError, HPAArgError, hpa_path, read_labels, read_ids, to_multihot, atomic_write, user_errors
 from .split import kfold, save_split, load_split
 from .model import train, default_weights
-from .thresholds import (best_thresholds, apply_thresholds, f1_per_class, macro_f1, fraction_thresholds,
+from .thresholds import (SHRINK, best_thresholds, apply_thresholds, f1_per_class, macro_f1, fraction_thresholds,
                                     label_fractions, save_preds, load_preds, save_thresholds)
 from .predict import predict_test, ensemble, write_submission
 
@@ -98,7 +98,7 @@ def kfold_train(path=None, # Dataset folder (default: `hpa_path()`)
                 split_seed:int=42, # Seed of a new split
                 tta:int=8, # Test-time augmentation of each fold model (its out-of-fold and test predictions)
                 fill_empty:bool=False, # Never leave a submission row empty
-                shrink:float=0., # Threshold shrinkage toward the global threshold (see `best_thresholds`)
+                shrink:float=SHRINK, # Threshold shrinkage toward the global threshold (see `best_thresholds`; 0: none)
                 rule:str='f1', # Submission thresholds: 'f1' (tuned on the out-of-fold predictions) or 'fraction' (training label shares on the test set)
                 show:bool=True, # Progress
                 **train_kwargs, # Passed to `train` for every fold (size, bs, arch, epochs, lr, seed, cache, ...)

@@ -280,7 +280,7 @@ def train_crop(learn) -> int|None:
     return next((t.size for t in fs if type(t).__name__ == 'RandomCrops'), None)
 
 # %% ../nbs/05_predict.ipynb #p0000011
-def _predict_inputs(out, path, tta, dups, rule, thresholds) -> tuple:
+def _predict_inputs(out, path, tta, dups, rule, thresholds, show:bool=True) -> tuple:
     "Everything `predict_test` checks before the model runs: `(ids, sample_csv, duplicate overrides, thresholds, label shares)`."
     sample_csv = path/'sample_submission.csv'
     ids = read_ids(sample_csv)
@@ -291,7 +291,7 @@ def _predict_inputs(out, path, tta, dups, rule, thresholds) -> tuple:
     if rule not in ('f1', 'fraction'): raise HPAArgError(f"rule: expected 'f1' or 'fraction', got {rule!r}")
     th_fn = Path(thresholds) if thresholds else out/'thresholds.json'
     th = load_thresholds(th_fn) if rule == 'f1' and (thresholds or th_fn.exists()) else None
-    if th is None and rule == 'f1': print(f'no {th_fn}: using 0.5 for every class (run hpa_thresholds first)')
+    if th is None and rule == 'f1' and show: print(f'no {th_fn}: using 0.5 for every class (run hpa_thresholds first)')
     fracs = label_fractions(read_labels(path)) if rule == 'fraction' else None  # the training shares, checked first
     return ids, sample_csv, over, th, fracs
 
@@ -304,12 +304,12 @@ def _load_export(out):
     if torch.cuda.is_available(): learn.model.to(memory_format=torch.channels_last)
     return learn
 
-def _dup_submission(ids, probs, th, fill_empty, over, sample_csv, out) -> pd.DataFrame:
+def _dup_submission(ids, probs, th, fill_empty, over, sample_csv, out, show:bool=True) -> pd.DataFrame:
     "The submission with the rows of `over` (test images with labelled duplicates) taking their labels."
     preds = dict(zip(ids, _pred_strings(probs, th, fill_empty)))
     atomic_write(out/'dup_labels.csv', lambda f: over.assign(model=over.Id.map(preds)).to_csv(f, index=False), suffix='.csv')
     preds.update(zip(over.Id, over.Target))
-    print(f'{len(over)} test image(s) take the labels of their labelled duplicates ({(~over.agree).sum()} whose copies '
+    if show: print(f'{len(over)} test image(s) take the labels of their labelled duplicates ({(~over.agree).sum()} whose copies '
           f'disagree: union of their labels); listed in {out/"dup_labels.csv"}')
     return write_submission(ids, [preds[i] for i in ids], sample_csv, out/'submission.csv')
 
@@ -330,7 +330,7 @@ def predict_test(out='outputs', # Folder with export.pkl (and thresholds.json); 
                 ) -> pd.DataFrame:
     "Predict the test set with TTA; write OUT/test_probs.npz and a checked OUT/submission.csv; return the submission."
     out, path = Path(out), hpa_path(path)
-    ids, sample_csv, over, th, fracs = _predict_inputs(out, path, tta, dups, rule, thresholds)
+    ids, sample_csv, over, th, fracs = _predict_inputs(out, path, tta, dups, rule, thresholds, show)
     if learn is None: learn = _load_export(out)
     dl = make_test_dl(learn, path, ids, bs, size, _out_stats(out), show=show)
     crop = train_crop(learn)
@@ -343,7 +343,7 @@ def predict_test(out='outputs', # Folder with export.pkl (and thresholds.json); 
         th = fraction_thresholds(probs, fracs); save_thresholds(th, out/'thresholds_fraction.json')
         if show: print(f'fraction rule: thresholds matching the training label shares, written to {out/"thresholds_fraction.json"}')
     if over is None: return write_submission(ids, probs, sample_csv, out/'submission.csv', th, fill_empty)
-    return _dup_submission(ids, probs, th, fill_empty, over, sample_csv, out)
+    return _dup_submission(ids, probs, th, fill_empty, over, sample_csv, out, show)
 
 # %% ../nbs/05_predict.ipynb #p0000013
 @call_parse

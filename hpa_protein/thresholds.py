@@ -13,7 +13,7 @@ from .data import (LABELS, N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS
                               user_errors)
 
 # %% auto #0
-__all__ = ['check_probs', 'check_thresholds', 'apply_thresholds', 'f1_per_class', 'macro_f1', 'sim_labels', 'sim_preds',
+__all__ = ['SHRINK', 'check_probs', 'check_thresholds', 'apply_thresholds', 'f1_per_class', 'macro_f1', 'sim_labels', 'sim_preds',
            'f1_cuts', 'global_threshold', 'best_thresholds', 'plot_f1_curves', 'label_fractions', 'fraction_thresholds',
            'compare_rules', 'crossfit_f1', 'class_report', 'plot_class_report', 'confident_mistakes', 'show_mistakes',
            'confusion_pairs', 'save_thresholds', 'load_thresholds', 'save_preds', 'load_preds', 'tune_thresholds',
@@ -370,6 +370,8 @@ def load_preds(fn) -> tuple:
     return ids, probs, (_check_y(arrs['y'], probs) if 'y' in arrs else None)
 
 # %% ../nbs/04_thresholds.ipynb #e56b0336
+SHRINK = 10.  # the stages' shrinkage of rare classes (tune_thresholds, hpa_thresholds, hpa_kfold): measured in bench/bench_tta_thresholds.py
+
 def _image_folder(path, ids):
     "`path/train` when it holds the images of `ids` (no dataset is generated for this), else None."
     try: folder = hpa_path(path, synth=False)/'train'
@@ -378,7 +380,7 @@ def _image_folder(path, ids):
 
 def tune_thresholds(out, # Folder with valid_preds.npz; thresholds.json and figures go here
                     rule:str='f1', # 'f1' (per-class best F1) or 'fraction' (match training label fractions)
-                    shrink:float=0., # With rule 'f1': pull class c toward the global threshold by k/(n_c + k)
+                    shrink:float=SHRINK, # With rule 'f1': pull class c toward the global threshold by k/(n_c + k); 0: none
                     path=None, # Dataset: train.csv gives the fractions of rule 'fraction' (default: the validation labels), train/ the images of the mistakes figure
                     figures:bool=True, # Write OUT/figures/*.png
                    ) -> dict:
@@ -397,7 +399,6 @@ def tune_thresholds(out, # Folder with valid_preds.npz; thresholds.json and figu
     atomic_write(out/'class_report.csv', lambda f: rep.to_csv(f, index=False))
     atomic_write(out/'confusions.csv', lambda f: confusion_pairs(y, pred, n=20).to_csv(f, index=False))
     if figures:
-        import matplotlib; matplotlib.use('Agg', force=False)
         save_fig(plot_f1_curves(probs, y, th), out/'figures'/'f1_curves.png', dpi=90)
         save_fig(plot_class_report(rep).figure, out/'figures'/'class_report.png', dpi=90)
         mis = confident_mistakes(probs, y, th, n=8, max_per_label=2)
@@ -412,7 +413,7 @@ def tune_thresholds(out, # Folder with valid_preds.npz; thresholds.json and figu
 @user_errors
 def thresholds_cli(out:str='outputs', # Folder with valid_preds.npz (from hpa_train); results go here
                    rule:str='f1', # 'f1' or 'fraction'
-                   shrink:float=0., # With rule f1: shrink rare classes toward the global threshold (k, e.g. 10)
+                   shrink:float=SHRINK, # With rule f1: shrink rare classes toward the global threshold by k/(n_c + k) (0: none)
                    path:str=None, # Dataset: training fractions for rule fraction, images for the mistakes figure
                   ):
     "Tune per-class thresholds on validation predictions; write OUT/thresholds.json, reports and figures."

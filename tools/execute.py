@@ -6,10 +6,12 @@
 Each notebook runs in a fresh process with its folder as the working directory (as `nbdev_test` runs it); cells
 skipped keep the outputs they had. A notebook that fails is left unchanged and the command exits 1.
 """
-import argparse, shutil, subprocess, sys, tempfile
+import argparse, os, shutil, subprocess, sys, tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# warnings of the libraries that say nothing about the notebook (and would put this machine's paths in its outputs)
+QUIET = 'ignore::FutureWarning,ignore:load_learner:UserWarning'
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -22,7 +24,7 @@ def main(argv=None):
             tmp = Path(d)/nb.name
             code = f'import sys; sys.path.insert(0, {str(ROOT/"tools")!r}); import docs_build; ' \
                    f'sys.exit(docs_build.exec_one({str(nb.resolve())!r}, {str(tmp)!r}, {tuple(filter(None, a.run.split(",")))!r}))'
-            r = subprocess.run([sys.executable, '-c', code], env={**__import__('os').environ, 'PYTHONHASHSEED': '0'})
+            r = subprocess.run([sys.executable, '-c', code], env={**os.environ, 'PYTHONHASHSEED': '0', 'PYTHONWARNINGS': QUIET})
             if r.returncode: print(f'execute: {nb} failed; left unchanged', file=sys.stderr); failed = 1; continue
             shutil.copy(tmp, nb)
         subprocess.run(['nbdev_clean', '--fname', str(nb)], check=True)
