@@ -220,6 +220,7 @@ def plot_history(hist, # A run's `history.jsonl`, or its folder
                 ):
     "Training and validation loss, and validation macro F1 at 0.5, per epoch of a `train` run (frozen epochs shaded)."
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
     hist = Path(hist); hist = hist/'history.jsonl' if hist.is_dir() else hist
     h = pd.DataFrame([json.loads(l) for l in hist.read_text().splitlines() if l.strip()])
     x = np.arange(1, len(h) + 1)
@@ -229,6 +230,7 @@ def plot_history(hist, # A run's `history.jsonl`, or its folder
     a2.plot(x, h.macro_f1, color='C2', marker='.'); a2.set(xlabel='epoch', ylabel='macro F1', title='Validation macro F1 at 0.5')
     for a in (a1, a2):
         if (h.phase == 0).any(): a.axvspan(0.5, (h.phase == 0).sum() + 0.5, color='0.9', label='frozen')
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs
     fig.tight_layout()
     return fig
 
