@@ -232,7 +232,7 @@ def atomic_write_text(fn, # Destination file
 
 def save_fig(fig, # A matplotlib figure (closed afterwards)
              fn, # Destination PNG
-             dpi:int=80, # Resolution
+             dpi:int=110, # Resolution (the notebooks' figure dpi)
             ) -> Path:
     "Save a matplotlib figure as PNG atomically (`atomic_write`) and close it."
     import matplotlib.pyplot as plt

@@ -186,7 +186,7 @@ def gradcam_figures(out, # Folder with export.pkl and valid_preds.npz (and thres
                     dest=None, # Where the PNGs go (default: OUT/figures/gradcam)
                     thresholds=None, # A thresholds.json (default: OUT/thresholds.json if present, else 0.5)
                     learn=None, # Use this Learner instead of loading OUT/export.pkl
-                    dpi:int=90, show:bool=True,
+                    dpi:int=110, show:bool=True,
                    ) -> list:
     "Write the Grad-CAM figure (`cam_figure`) of each label for the model in `out`; the PNG paths."
     out = Path(out)

@@ -399,11 +399,11 @@ def tune_thresholds(out, # Folder with valid_preds.npz; thresholds.json and figu
     atomic_write(out/'class_report.csv', lambda f: rep.to_csv(f, index=False))
     atomic_write(out/'confusions.csv', lambda f: confusion_pairs(y, pred, n=20).to_csv(f, index=False))
     if figures:
-        save_fig(plot_f1_curves(probs, y, th), out/'figures'/'f1_curves.png', dpi=90)
-        save_fig(plot_class_report(rep).figure, out/'figures'/'class_report.png', dpi=90)
+        save_fig(plot_f1_curves(probs, y, th), out/'figures'/'f1_curves.png')
+        save_fig(plot_class_report(rep).figure, out/'figures'/'class_report.png')
         mis = confident_mistakes(probs, y, th, n=8, max_per_label=2)
         folder = _image_folder(path, [ids[r] for r in mis.row])
-        if folder is not None: save_fig(show_mistakes(mis, ids, folder, size=128), out/'figures'/'mistakes.png', dpi=90)
+        if folder is not None: save_fig(show_mistakes(mis, ids, folder, size=128), out/'figures'/'mistakes.png')
     return dict(n=len(ids), f1_05=macro_f1(y, probs, .5), f1_tuned=macro_f1(y, probs, th),
                 f1_crossfit=crossfit_f1(probs, y, shrink=shrink) if rule == 'f1' else None, thresholds=th,
                 worst=rep.sort_values('f1').label.tolist()[:5])
