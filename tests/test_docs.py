@@ -244,6 +244,13 @@ def test_images_and_figures(pages):
     assert all(i['w'] >= 100 and i['h'] >= 50 for i in figs), figs
 
 
+def test_no_machine_paths(site):
+    "No page names this checkout's folder or an installed package's path (a library warning printed into an output)."
+    leaks = [f'{f.relative_to(DOCS)}: {m}' for f in sorted(DOCS.rglob('*.html')) for m in (str(ROOT), 'site-packages/')
+             if m in f.read_text(errors='ignore')]
+    assert not leaks, 'pages that name a path of the machine that built them:\n' + '\n'.join(leaks)
+
+
 BLOG = ['00_eda', '01_split', '02_stats', '03_model', '04_thresholds', '05_predict']  # the series, read as a blog
 MIN_FIG_W = 400  # px: a figure narrower than this is unreadable on the page
 

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Build the documentation website into _docs/ (`make docs`; also runs as plain `bash tools/docs.sh`).
 #   Notebooks are first executed into build/docs/nbs (cells flagged with settings.ini tst_flags skipped, as in
-#   nbdev_test), so figures appear although most notebooks are committed without outputs; runs are cached in
-#   build/docs/exec. Then, with Quarto on PATH: nbdev's own `nbdev_docs` on them (as the GitHub deploy workflow does).
+#   nbdev_test; library warnings off), so the pages show what the code draws now; runs are cached in build/docs/exec. Then, with Quarto on PATH: nbdev's own `nbdev_docs` on them (as the GitHub deploy workflow does).
 #   Without Quarto (offline, no binary download): `nbdev_proc_nbs` and smalldocs (pure Python, PyPI), which renders
 #   the same Quarto project (_quarto.yml, nbs/nbdev.yml, nbs/sidebar.yml). See tools/docs_build.py.
 # Environment: DOCS_RENDERER=auto|quarto|smalldocs
@@ -34,7 +33,8 @@ case "$renderer" in
   quarto)
     echo "docs: quarto $(quarto --version) found: building with nbdev_docs"
     python tools/docs_build.py stage
-    nbdev_docs --path build/docs/nbs ;;
+    PYTHONWARNINGS=$(python -c 'import sys; sys.path.insert(0, "tools"); import docs_build; print(docs_build.LIB_WARNINGS)') \
+      nbdev_docs --path build/docs/nbs ;;
   smalldocs)
     echo "docs: no quarto: building offline (nbdev_proc_nbs + smalldocs $(python -c 'import smalldocs; print(smalldocs.__version__)'))"
     python tools/docs_build.py offline ;;

@@ -3,9 +3,10 @@
 Called by tools/docs.sh (`make docs`); `python tools/docs_build.py --help` lists the steps.
 1. `stage`:  nbs/nbdev.yml and nbs/sidebar.yml as nbdev writes them, then nbs/ copied to build/docs/nbs with every
              notebook executed the way `nbdev_test` runs it (cwd nbs/, cells flagged with settings.ini `tst_flags` or
-             `eval: false` skipped), so figures appear although most notebooks are committed without outputs. Runs
-             are cached in build/docs/exec by a hash of the notebook and settings.ini; a notebook that fails or times
-             out keeps what ran, with a warning. --exec all|fresh|cached|none, --only NAMES.
+             `eval: false` skipped; flagged cells keep their committed outputs), so the pages show what the code
+             draws now. Library warnings are off (`LIB_WARNINGS`). Runs are cached in build/docs/exec by a hash of the
+             notebook, settings.ini and those filters; a notebook that fails or times out keeps what ran, with a
+             warning. --exec all|fresh|cached|none, --only NAMES.
 2. `proc`:   `nbdev_proc_nbs` on the staged notebooks (nbdev's processors: show_doc API docs, hidden cells, doc
              links) into _proc/, without the Quarto check that would try to install Quarto.
 3. `render`: smalldocs renders the Quarto project in _proc/ (_quarto.yml, nbdev.yml, sidebar.yml) into _docs/.
@@ -26,6 +27,23 @@ def cfg():
 
 
 def say(*a): print('docs:', *a, flush=True)
+
+
+# library warnings that say nothing about a notebook (and would print this machine's install paths into its outputs)
+LIB_WARNINGS = 'ignore::FutureWarning,ignore:load_learner:UserWarning'
+
+def exec_env():
+    "The environment a notebook is executed in: fixed hash seed, library warnings off."
+    return {**os.environ, 'PYTHONHASHSEED': '0', 'PYTHONWARNINGS': LIB_WARNINGS}
+
+
+def quiet_libs():
+    "`LIB_WARNINGS` for this process (nbdev_proc_nbs runs show_doc cells in it) and the processes it starts."
+    import builtins, warnings
+    os.environ['PYTHONWARNINGS'] = LIB_WARNINGS
+    for spec in LIB_WARNINGS.split(','):
+        action, msg, cat = spec.split(':')
+        warnings.filterwarnings(action, msg, getattr(builtins, cat))
 
 
 def exec_one(src, dst, run=()):
@@ -62,7 +80,7 @@ def exec_one(src, dst, run=()):
 def _run(src, dst, timeout):
     "Run `exec_one` in a fresh process: None when it ran to the end, else why not."
     try: r = subprocess.run([sys.executable, __file__, 'exec-one', str(src), str(dst)], capture_output=True, text=True,
-                            timeout=timeout, env={**os.environ, 'PYTHONHASHSEED': '0'})
+                            timeout=timeout, env=exec_env())
     except subprocess.TimeoutExpired: return f'timed out after {timeout}s'
     return None if r.returncode == 0 else '\n'.join((r.stdout + r.stderr).strip().splitlines()[-3:])
 
@@ -74,7 +92,7 @@ def stage(mode='all', n_workers=2, timeout=300, only=()):
     from nbdev.quarto import refresh_quarto_yml, nbdev_sidebar
     c = cfg()
     refresh_quarto_yml(); nbdev_sidebar.__wrapped__()  # nbs/nbdev.yml, nbs/sidebar.yml: the first steps of nbdev_docs
-    nbs, salt = Path(c.nbs_path), Path(c.config_file).read_bytes()
+    nbs, salt = Path(c.nbs_path), Path(c.config_file).read_bytes() + LIB_WARNINGS.encode()
     shutil.rmtree(STAGE, ignore_errors=True); EXEC_CACHE.mkdir(parents=True, exist_ok=True)
     todo, n_cached = [], 0
     for s in sorted(nbs.rglob('*')):
@@ -183,7 +201,7 @@ def main(argv=None):
     p.add_argument('--n_workers', type=int, default=int(os.environ.get('DOCS_WORKERS', 2)))
     p.add_argument('--timeout', type=int, default=int(os.environ.get('DOCS_NB_TIMEOUT', 300)), help='seconds per notebook')
     a = p.parse_args(argv)
-    os.chdir(ROOT)
+    os.chdir(ROOT); quiet_libs()
     if a.step == 'exec-one': return exec_one(*a.args)
     if a.step in ('stage', 'offline'): stage(a.mode, a.n_workers, a.timeout, a.only.split())
     if a.step in ('proc', 'offline'): proc(a.n_workers)

@@ -8,10 +8,9 @@ skipped keep the outputs they had. A notebook that fails is left unchanged and t
 """
 import argparse, os, shutil, subprocess, sys, tempfile
 from pathlib import Path
+from docs_build import exec_env  # tools/ is this script's folder
 
 ROOT = Path(__file__).resolve().parent.parent
-# warnings of the libraries that say nothing about the notebook (and would put this machine's paths in its outputs)
-QUIET = 'ignore::FutureWarning,ignore:load_learner:UserWarning'
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -24,7 +23,7 @@ def main(argv=None):
             tmp = Path(d)/nb.name
             code = f'import sys; sys.path.insert(0, {str(ROOT/"tools")!r}); import docs_build; ' \
                    f'sys.exit(docs_build.exec_one({str(nb.resolve())!r}, {str(tmp)!r}, {tuple(filter(None, a.run.split(",")))!r}))'
-            r = subprocess.run([sys.executable, '-c', code], env={**os.environ, 'PYTHONHASHSEED': '0', 'PYTHONWARNINGS': QUIET})
+            r = subprocess.run([sys.executable, '-c', code], env=exec_env())
             if r.returncode: print(f'execute: {nb} failed; left unchanged', file=sys.stderr); failed = 1; continue
             shutil.copy(tmp, nb)
         subprocess.run(['nbdev_clean', '--fname', str(nb)], check=True)
