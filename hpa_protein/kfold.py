@@ -15,7 +15,7 @@ __all__ = ['kfold_split', 'fold_dirs', 'oof_preds', 'crossfold_f1', 'kfold_train
 # %% ../nbs/05a_kfold.ipynb #f2560d62
 from .data import HPADataError, HPAArgError, hpa_path, read_labels, read_ids, to_multihot, atomic_write, user_errors
 from .split import kfold, save_split, load_split
-from .model import train, default_weights
+from .model import train, cli_weights
 from .thresholds import (SHRINK, best_thresholds, apply_thresholds, f1_per_class, macro_f1, fraction_thresholds,
                                     label_fractions, save_preds, load_preds, save_thresholds)
 from .predict import predict_test, ensemble, write_submission
@@ -170,8 +170,7 @@ def kfold_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
               threads:int=None, # torch CPU threads
              ):
     "Train k folds (resuming), tune thresholds on the out-of-fold predictions, average the fold models on the test set, submit."
-    if weights is None: weights = default_weights(hpa_path(path), arch)  # ImageNet when cached on a real dataset, else a note
-    elif weights in ('none', 'None', ''): weights = None
+    weights = cli_weights(weights, path, arch)  # ImageNet when cached on a real dataset, else a note
     kfold_train(path, out, n_splits, groups, split_seed, tta, fill_empty, rule=rule, size=size, bs=bs, arch=arch, weights=weights,
                 head=head, frozen_epochs=frozen_epochs, epochs=epochs, lr=lr if lr == 'auto' else float(lr), gamma=gamma,
                 norm=norm, oversample=oversample or False, cache=cache, seed=seed, threads=threads)

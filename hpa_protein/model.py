@@ -34,9 +34,9 @@ from .callbacks import (LogProgress, rng_state, set_rng_state, opt_to_params, sa
 from .distributed import is_distributed, init_distributed, barrier, one_process, rank0_first, DDPTrainer
 
 # %% auto #0
-__all__ = ['resnet_arch', 'load_weights', 'adapt_conv1', 'hpa_resnet', 'cached_imagenet', 'default_weights', 'FocalLoss',
-           'prior_bias', 'MacroF1', 'hpa_splitter', 'hpa_learner', 'plot_history', 'plot_class_f1', 'valid_preds',
-           'fold_split', 'train', 'train_cli']
+__all__ = ['resnet_arch', 'load_weights', 'adapt_conv1', 'hpa_resnet', 'cached_imagenet', 'default_weights', 'cli_weights',
+           'FocalLoss', 'prior_bias', 'MacroF1', 'hpa_splitter', 'hpa_learner', 'plot_history', 'plot_class_f1',
+           'valid_preds', 'fold_split', 'train', 'train_cli']
 
 # %% ../nbs/03_model.ipynb #994f2e0d
 _FOURTH = ('mean', 'red', 'zero')
@@ -125,6 +125,14 @@ def default_weights(path, # The dataset folder
     if say: print(f'note: training {arch} from random weights on {path}; ImageNet weights train much better: pass --weights '
                   f'imagenet (online) or --weights FILE.pth (offline: a dataset holding torchvision\'s {arch} state dict)', flush=True)
     return None
+
+def cli_weights(weights, # `--weights` as given: None (not given), 'none', 'imagenet' or a file
+                path, # The dataset folder (None: `hpa_path()`)
+                arch:str='resnet34', # torchvision ResNet
+               ):
+    "The weights a command trains from: `default_weights` when `--weights` is not given, None for 'none', else as given."
+    if weights is None: return default_weights(hpa_path(path), arch)
+    return None if weights in ('none', 'None', '') else weights
 
 # %% ../nbs/03_model.ipynb #d8d7a67c
 class FocalLoss(nn.Module):
@@ -428,9 +436,7 @@ def _cli_inputs(path, out, split, stats, fold, weights, arch) -> tuple:
     o = Path(out)
     if split is None and (o/'split.csv').exists(): split = o/'split.csv'
     if stats is None and fold is None and (o/'stats.json').exists(): stats = o/'stats.json'  # a fold computes its own
-    if weights is None: weights = default_weights(hpa_path(path), arch)  # ImageNet when cached on a real dataset, else a note
-    elif weights in ('none', 'None', ''): weights = None
-    return split, stats, weights
+    return split, stats, cli_weights(weights, path, arch)
 
 # %% ../nbs/03_model.ipynb #7bf45cc8
 @call_parse
