@@ -17,7 +17,7 @@ __all__ = ['HASHES', 'phash', 'dhash', 'hash_image', 'popcount', 'hamming', 'clo
            'hash_files', 'find_dups', 'dup_groups', 'hash_of', 'dup_labels', 'dups_cli']
 
 # %% ../nbs/00d_dups.ipynb #9c97fd27
-cv2 = opencv()  # OpenCV or None (`hpa_protein.data.opencv`); not exported by `import *`
+cv2 = opencv()  # OpenCV or None (`hpa_protein.core.opencv`); not exported by `import *`
 
 # %% ../nbs/00d_dups.ipynb #ab23bcbd
 def _shrink(img, w, h):

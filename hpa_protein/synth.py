@@ -10,7 +10,7 @@ from functools import lru_cache
 import numpy as np, pandas as pd
 from fastcore.basics import patch
 from fastcore.script import call_parse
-from .data import (LABELS, N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS_PER_IMAGE, hpa_home,
+from .core import (LABELS, N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS_PER_IMAGE, hpa_home,
                               img_file, progress, pmap, default_workers, HPAArgError, user_errors, opencv)
 
 # %% auto #0
@@ -18,7 +18,7 @@ __all__ = ['LABEL_WEIGHTS', 'MAGNIFICATION', 'GREEN_PATTERNS', 'SYNTH_VERSION', 
            'sample_labels', 'render_sample', 'synth_ids', 'make_synth', 'default_synth', 'synth_cli']
 
 # %% ../nbs/00b_synth.ipynb #3c02bdcd
-cv2 = opencv()  # OpenCV or None (`hpa_protein.data.opencv`); not exported by `import *`
+cv2 = opencv()  # OpenCV or None (`hpa_protein.core.opencv`); not exported by `import *`
 
 # %% ../nbs/00b_synth.ipynb #91ae6d60
 def _n_per_image():

@@ -2,13 +2,13 @@
 
 Each case runs the installed console script in a subprocess on a small broken dataset and checks: status 2, exactly
 one line on stderr, starting with the command's name and naming the file or argument, no `Traceback`.
-`hpa_protein.data.user_errors` does it, on every console script (checked below).
+`hpa_protein.core.user_errors` does it, on every console script (checked below).
 """
 import os, subprocess, sys
 from configparser import ConfigParser
 from pathlib import Path
 import numpy as np, pytest
-import hpa_protein.data as D
+import hpa_protein.core as C
 from hpa_protein.data import HPADataError, user_errors
 from conftest import tiny_dataset
 
@@ -132,7 +132,7 @@ def test_only_user_errors_become_one_line(monkeypatch, capsys):
         return {}['bug']
     with pytest.raises(HPADataError): cli('data')                       # from Python: raises
     monkeypatch.setattr(sys, 'argv', ['/env/bin/hpa_toy'])
-    monkeypatch.setattr(D, '_console_names', lambda f: {'hpa_toy'})
+    monkeypatch.setattr(C, '_console_names', lambda f: {'hpa_toy'})
     monkeypatch.delenv('HPA_TRACEBACK', raising=False)
     with pytest.raises(SystemExit) as e: cli('data')
     assert e.value.code == 2 and capsys.readouterr().err == 'hpa_toy: a.csv: 2 problem(s): line 2: x; line 3: y\n'
