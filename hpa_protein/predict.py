@@ -295,9 +295,8 @@ def _predict_inputs(out, path, tta, dups, rule, thresholds, show:bool=True) -> t
     fracs = label_fractions(read_labels(path)) if rule == 'fraction' else None  # the training shares, checked first
     return ids, sample_csv, over, th, fracs
 
-def _load_export(out):
-    "The Learner exported to `out/export.pkl`, on the GPU when there is one."
-    fn = out/'export.pkl'
+def _load_export(fn):
+    "The Learner exported to `fn`, on the GPU when there is one."
     if not fn.is_file(): raise HPADataError(f'{fn}: not found (run hpa_train first)')
     from fastai.learner import load_learner
     learn = load_learner(fn, cpu=not torch.cuda.is_available())  # warns if exported with other versions
@@ -327,11 +326,12 @@ def predict_test(out='outputs', # Folder with export.pkl (and thresholds.json); 
                  dups=None, # Off by default. `hpa_dups`' CSV (e.g. OUT/dups.csv): test images that duplicate labelled train images take their labels
                  rule:str='f1', # 'f1': the tuned `thresholds`; 'fraction': each label's share of the test predictions matched to its training share
                  grid:int=None, # Predict `grid`-px tiles of each image and take their max (default: whole images, as validated)
+                 export=None, # The exported Learner (default: OUT/export.pkl)
                 ) -> pd.DataFrame:
     "Predict the test set with TTA; write OUT/test_probs.npz and a checked OUT/submission.csv; return the submission."
     out, path = Path(out), hpa_path(path)
     ids, sample_csv, over, th, fracs = _predict_inputs(out, path, tta, dups, rule, thresholds, show)
-    if learn is None: learn = _load_export(out)
+    if learn is None: learn = _load_export(Path(export) if export is not None else out/'export.pkl')
     dl = make_test_dl(learn, path, ids, bs, size, _out_stats(out), show=show)
     crop = train_crop(learn)
     if crop and not grid and show:

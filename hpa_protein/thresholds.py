@@ -383,10 +383,11 @@ def tune_thresholds(out, # Folder with valid_preds.npz; thresholds.json and figu
                     shrink:float=SHRINK, # With rule 'f1': pull class c toward the global threshold by k/(n_c + k); 0: none
                     path=None, # Dataset: train.csv gives the fractions of rule 'fraction' (default: the validation labels), train/ the images of the mistakes figure
                     figures:bool=True, # Write OUT/figures/*.png
+                    preds=None, # The validation predictions (default: OUT/valid_preds.npz)
                    ) -> dict:
-    "Tune thresholds on `out/valid_preds.npz`; save them, the per-class report, the top confusions and figures."
+    "Tune thresholds on `out/valid_preds.npz` (or `preds`); save them, the per-class report, the top confusions and figures."
     out = Path(out)
-    fn = out/'valid_preds.npz'
+    fn = Path(preds) if preds is not None else out/'valid_preds.npz'
     if not fn.is_file(): raise HPADataError(f'{fn}: not found (run hpa_train first; it writes valid_preds.npz)')
     ids, probs, y = load_preds(fn)
     if y is None: raise HPADataError(f'{fn}: no labels (y): thresholds are tuned on validation rows with labels')

@@ -89,16 +89,3 @@ class TinyNet(nn.Module):
         super().__init__()
         self.conv, self.head = nn.Conv2d(4, 8, 3, padding=1), nn.Linear(8 * 4, 28)
     def forward(self, x): return self.head(nn.functional.adaptive_avg_pool2d(torch.relu(self.conv(x)), 2).flatten(1))
-
-SYNTH_DATASET = 'hpa-synthetic-data'  # the dataset's folder under the simulated Kaggle input
-
-@pytest.fixture(scope='session')
-def synth_kaggle_input(tmp_path_factory) -> Path:
-    """A `/kaggle/input` look-alike holding a small synthetic dataset (48 train, 16 test, 64 px, every class at least
-    twice in train) under a name of its own, beside a dataset of weights, without `test_labels.csv` (as on Kaggle)."""
-    from hpa_protein.synth import make_synth
-    root = tmp_path_factory.mktemp('kaggle')/'input'
-    ds = make_synth(root/SYNTH_DATASET, n_train=48, n_test=16, size=64, seed=0, min_per_class=2, n_workers=1, show=False)
-    (ds/'test_labels.csv').unlink()
-    (root/'resnet-weights').mkdir(); (root/'resnet-weights'/'README.txt').write_text('not a dataset of images\n')
-    return root

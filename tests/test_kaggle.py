@@ -9,12 +9,10 @@ working folder, as `/kaggle/working` on Kaggle.
 - the commands, found the dataset the Kaggle way (`HPA_KAGGLE_ROOT` plays `/kaggle/input`, no `--path`, no `HPA_PATH`)
 - interactive fastai use with `HPA_PATH` set and the working folder as current directory
 - the main flow of the notebooks that work on the configured dataset, with `HPA_PATH` at it
-- each blog notebook of the series as a Kaggle user runs it: copied alone into the working folder (no repository
-  around it, so its guarded `nbdev_export` cell must do nothing) and executed there, the dataset found the Kaggle way
-  (a small synthetic one, `conftest.synth_kaggle_input`), cells flagged with settings.ini `tst_flags` or `eval: false`
-  skipped as in `nbdev_test`
+
+The six notebooks of the series, run with every cell as a Kaggle user runs them, are tested in `test_series.py`.
 """
-import configparser, os, shutil, subprocess, sys
+import os, subprocess, sys
 from pathlib import Path
 import pandas as pd, pytest
 from conftest import COMPETITION, listing
@@ -84,7 +82,7 @@ def test_interactive_use_writes_to_the_working_folder(kaggle_input, tmp_path, mo
     assert not changes, changes
     assert (work/'models'/'stage1.pth').is_file() and (work/'export.pkl').is_file()
 
-NOTEBOOKS = ['00a_data', '00_eda', '01_split', '02_stats', '04_thresholds']
+NOTEBOOKS = ['00a_data']  # the six of the series run on this layout with every cell in test_series.py
 
 def test_notebooks_run_on_the_kaggle_layout(kaggle_input, tmp_path):
     "The notebooks' main flow on the real-format dataset (`HPA_PATH`), with no test labels; the input stays unchanged."
@@ -96,48 +94,3 @@ def test_notebooks_run_on_the_kaggle_layout(kaggle_input, tmp_path):
     for nb in NOTEBOOKS: assert f'{nb}.ipynb:' in r.stdout + r.stderr, (nb, r.stdout[-2000:])  # it ran
     assert not _changes(before, listing(kaggle_input)), _changes(before, listing(kaggle_input))
     assert not (tmp_path/'home').exists(), 'a notebook fell back to the synthetic dataset'
-
-BLOG = ['00_eda', '01_split', '02_stats', '03_model', '04_thresholds', '05_predict']
-
-# Runs one notebook in its folder as nbdev_test does (cells with a skip flag or `eval: false` skipped) but as Kaggle
-# would: the export cell runs too, and IN_TEST is not set (nbdev_export returns early under it), so outside the
-# repository only the notebook's own guard keeps nbdev_export from failing. argv: notebook, space-separated skip flags.
-RUN_NB = r"""
-import os, sys
-from pathlib import Path
-from execnb.nbio import read_nb
-from execnb.shell import CaptureShell
-from nbdev.process import NBProcessor
-from nbdev.frontmatter import FrontmatterProc
-fn, flags = Path(sys.argv[1]).resolve(), set(sys.argv[2].split())
-os.environ.pop('IN_TEST', None)
-def skip(c):
-    d = getattr(c, 'directives_', {}) or {}
-    return c.cell_type != 'code' or d.get('eval:', [''])[0].lower() == 'false' or bool(flags & d.keys())
-skips = {c.idx_ for c in NBProcessor(fn, procs=FrontmatterProc, process=True).nb.cells if skip(c)}
-nb, k = read_nb(fn), CaptureShell(fn)
-os.chdir(fn.parent)
-try: k.run_all(nb, exc_stop=True, preproc=lambda c: c.idx_ in skips)
-except BaseException as e:
-    print(k.prettytb(fname=fn) if k.exc else f'{fn.name}: {type(e).__name__}: {e}', file=sys.stderr); sys.exit(1)
-"""
-
-def _tst_flags() -> str:
-    c = configparser.ConfigParser(); c.read(root/'settings.ini')
-    return c['DEFAULT'].get('tst_flags', '')
-
-@pytest.mark.parametrize('nb', BLOG)
-def test_blog_notebook_runs_on_kaggle(nb, synth_kaggle_input, tmp_path):
-    "A blog notebook copied into a Kaggle-like working folder runs there; the input and `HPA_HOME` stay untouched."
-    work, home = tmp_path/'working', tmp_path/'home'
-    work.mkdir()
-    shutil.copy(root/'nbs'/f'{nb}.ipynb', work)
-    before = listing(synth_kaggle_input)
-    env = _env(HPA_KAGGLE_ROOT=str(synth_kaggle_input), HPA_HOME=str(home), PYTHONHASHSEED='0')
-    r = subprocess.run([sys.executable, '-c', RUN_NB, work/f'{nb}.ipynb', _tst_flags()], cwd=work, env=env,
-                       capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, f'{nb} failed in a Kaggle-like working folder:\n{r.stdout[-2000:]}\n{r.stderr[-4000:]}'
-    assert not _changes(before, listing(synth_kaggle_input)), _changes(before, listing(synth_kaggle_input))
-    assert not home.exists(), f'{nb} fell back to the synthetic dataset under HPA_HOME instead of the Kaggle input'
-    stray = sorted(str(p.relative_to(work)) for p in work.rglob('*.py'))
-    assert not stray, f'{nb} exported modules outside the repository: {stray}'

@@ -1,0 +1,92 @@
+"""The six notebooks of the series run as a Kaggle user runs them: every cell (Run All: no nbdev flag is honoured),
+on the data found under a simulated `/kaggle/input`, with a few parameters injected by papermill for a small run.
+
+The input is `conftest.kaggle_input`: the competition data made of real HPA files (no `test_labels.csv`), under a
+folder name that is not the competition's, beside a dataset of weights. Each notebook is copied alone into a working
+folder (no repository around it: its guarded `nbdev_export` cell must do nothing) and executed there by papermill
+in a Jupyter kernel, its own kernel for each notebook. Both ways of running the series are covered, each notebook
+once:
+
+- one working folder (Jupyter, or all six in one Kaggle notebook): 00 → 01 → 02 → 03 in `w1`, each reading what the
+  previous one wrote in `w1/outputs`;
+- separate Kaggle notebooks: 04 in an empty `w2` with 03's working folder attached as an input, 05 in an empty `w3`
+  with the working folders of 03 and 04 attached: they find `valid_preds.npz`, `export.pkl` and `thresholds.json`
+  there, and 05 writes `submission.csv` into its working folder.
+
+Checked: no cell fails; `submission.csv` has exactly the Ids of `sample_submission.csv`, in order, with valid labels;
+the competition data and the attached inputs are unchanged (size and sha256 of every file); the repository, `HOME`
+and `HPA_HOME` get nothing (nothing is written outside the working folders, the synthetic set is never generated).
+"""
+import os, shutil, subprocess, sys
+from pathlib import Path
+import pandas as pd, pytest
+from conftest import COMPETITION, listing
+
+root = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SMALL = {'03_model': dict(arch='resnet18', size=32, bs=8, epochs=1, tta=2), '05_predict': dict(tta=2)}
+
+def _untracked() -> list:
+    "Files of the repository that git does not track (ignored ones included)."
+    r = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=all', '--ignored'], cwd=root, capture_output=True, text=True)
+    return sorted(l for l in r.stdout.splitlines() if l.startswith(('??', '!!')) and '__pycache__' not in l)
+
+def _env(tmp_path, input_root) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ('HPA_PATH', 'HPA_TRACEBACK', 'IN_TEST')}
+    home = tmp_path/'home'; home.mkdir(exist_ok=True)
+    return {**env, 'HPA_KAGGLE_ROOT': str(input_root), 'HPA_HOME': str(tmp_path/'hpa_home'), 'HOME': str(home),
+            'MPLBACKEND': 'module://matplotlib_inline.backend_inline', 'PYTHONHASHSEED': '0', 'PYTHONWARNINGS': 'ignore'}
+
+def run_nb(nb, work, env, timeout=600) -> str:
+    "Copy `nb` alone into `work` and run every cell there with papermill; the executed notebook's text outputs."
+    work.mkdir(exist_ok=True)
+    src = work/f'{nb}.ipynb'
+    shutil.copy(root/'nbs'/f'{nb}.ipynb', src)
+    params = [a for k, v in SMALL.get(nb, {}).items() for a in ('-p', k, str(v))]
+    r = subprocess.run([BIN/'papermill', src, work/f'{nb}.out.ipynb', '--cwd', work, '-k', 'python3', '--no-progress-bar',
+                        *params], env=env, capture_output=True, text=True, timeout=timeout)
+    assert r.returncode == 0, f'{nb} failed under Run All:\n{r.stdout[-3000:]}\n{r.stderr[-5000:]}'
+    import nbformat
+    out = nbformat.read(work/f'{nb}.out.ipynb', as_version=4)
+    return '\n'.join(o.get('text', '') for c in out.cells if c.cell_type == 'code' for o in c.get('outputs', []))
+
+def attach(work, input_root, name) -> Path:
+    "A notebook's working folder attached to a later notebook, as Kaggle does: a read-only input of its own."
+    dest = input_root/name
+    shutil.copytree(work, dest, ignore=shutil.ignore_patterns('*.ipynb'))
+    return dest
+
+def test_series_runs_on_kaggle(kaggle_input, tmp_path):
+    data = kaggle_input/COMPETITION
+    env, git0 = _env(tmp_path, kaggle_input), _untracked()
+    before = listing(kaggle_input)
+    w1, w2, w3 = tmp_path/'w1', tmp_path/'w2', tmp_path/'w3'
+    text = {nb: run_nb(nb, w1, env) for nb in ('00_eda', '01_split', '02_stats', '03_model')}
+    assert not _changes(before, listing(kaggle_input))
+    for f in ('split.csv', 'stats.json', 'export.pkl', 'valid_preds.npz', 'history.jsonl'): assert (w1/'outputs'/f).is_file(), f
+    assert "recipe: the demo's (no GPU)" in text['03_model'], text['03_model'][-2000:]
+    assert 'resnet18 from random weights, 32 px, 1 epochs' in text['03_model']
+    sp = pd.read_csv(w1/'outputs'/'split.csv')
+    assert sp.Id.tolist() == pd.read_csv(data/'train.csv').Id.tolist()        # the dataset's own split, not another's
+    model = attach(w1, kaggle_input, 'hpa-03-model')
+    text['04_thresholds'] = run_nb('04_thresholds', w2, env)
+    assert f'valid_preds.npz: using {model/"outputs"/"valid_preds.npz"}' in text['04_thresholds']
+    assert (w2/'outputs'/'thresholds.json').is_file()
+    th = attach(w2, kaggle_input, 'hpa-04-thresholds')
+    attached = listing(kaggle_input)
+    text['05_predict'] = run_nb('05_predict', w3, env)
+    assert f'export.pkl: using {model/"outputs"/"export.pkl"}' in text['05_predict']
+    assert f'thresholds.json: using {th/"outputs"/"thresholds.json"}' in text['05_predict']
+    sub, sample = pd.read_csv(w3/'submission.csv', dtype=str, keep_default_na=False), pd.read_csv(data/'sample_submission.csv', dtype=str)
+    assert sub.columns.tolist() == ['Id', 'Predicted'] and sub.Id.tolist() == sample.Id.tolist()
+    assert all(0 <= int(t) < 28 for p in sub.Predicted for t in p.split()) and (sub.Predicted != '').all()  # fill_empty
+    assert (w3/'outputs'/'submission.csv').read_bytes() == (w3/'submission.csv').read_bytes()
+    assert not _changes(attached, listing(kaggle_input)), _changes(attached, listing(kaggle_input))
+    assert not _changes(before, {k: v for k, v in listing(kaggle_input).items() if not k.startswith('hpa-0')})
+    assert not (tmp_path/'hpa_home').exists(), 'a notebook generated the synthetic dataset instead of using the Kaggle input'
+    assert _untracked() == git0, 'a notebook wrote into the repository'
+    home = sorted(str(p.relative_to(tmp_path/'home')) for p in (tmp_path/'home').rglob('*') if p.is_file())
+    assert not [p for p in home if not p.startswith(('.local/share/jupyter', '.ipython', '.cache/matplotlib', '.config/matplotlib'))], home
+
+def _changes(before, after) -> dict:
+    return {k: (before.get(k), after.get(k)) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
