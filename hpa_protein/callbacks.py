@@ -32,11 +32,13 @@ class LogProgress(Callback):
     def after_fit(self): self.learn.logger = print
     def before_train(self):
         if self.header and rank_distrib() == 0 and not hasattr(self.learn, 'lr_finder'):
-            print(f'{self.prefix}{self.n_epoch} epochs x {len(self.dls.train)} batches; ' + ' '.join(self.recorder.metric_names[1:]), flush=True)
+            names = ' '.join(self.recorder.metric_names[1:])
+            print(f'{self.prefix}{self.n_epoch} epochs x {len(self.dls.train)} batches; {names}', flush=True)
         self.header = False
     def after_batch(self):
         if self.every and self.training and (self.iter+1) % self.every == 0 and rank_distrib() == 0:
-            print(f'{self.prefix}  epoch {self.epoch+1} batch {self.iter+1}/{self.n_iter} loss {self.smooth_loss.item():.4f}', flush=True)
+            loss = self.smooth_loss.item()
+            print(f'{self.prefix}  epoch {self.epoch+1} batch {self.iter+1}/{self.n_iter} loss {loss:.4f}', flush=True)
     def _log(self, log):
         if rank_distrib() != 0 or len(log) < len(self.recorder.metric_names): return  # epochs skipped on resume
         vals = [f'{n} {v:.4f}' if isinstance(v, float) else f'{n} {v}' for n, v in zip(self.recorder.metric_names[1:], log[1:])]

@@ -65,8 +65,10 @@ def hpa_path(path=None, # A dataset folder; wins over everything else
         warnings.warn(f'{len(found)} datasets under {root}: using {found[0]} (not {", ".join(map(str, found[1:]))}); '
                       'set HPA_PATH to choose', stacklevel=2)
     if found: return found[0]
-    if not synth: raise FileNotFoundError(f'No dataset: pass a path, set HPA_PATH, or attach the competition data (a train.csv beside train/ under {root}).')
-    if root.is_dir(): warnings.warn(f'no dataset (a train.csv beside train/) under {root}: using the synthetic dataset', stacklevel=2)
+    if not synth: raise FileNotFoundError(f'No dataset: pass a path, set HPA_PATH, or attach the competition data '
+                                          f'(a train.csv beside train/ under {root}).')
+    if root.is_dir():
+        warnings.warn(f'no dataset (a train.csv beside train/) under {root}: using the synthetic dataset', stacklevel=2)
     return default_synth()
 
 # %% ../nbs/00a_data.ipynb #cdfabf21

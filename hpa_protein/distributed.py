@@ -10,18 +10,18 @@ from contextlib import contextmanager
 import torch, torch.nn as nn
 from torch.nn.parallel import DistributedDataParallel
 from fastcore.basics import ifnone, store_attr
-from fastai.torch_core import rank_distrib, num_distrib, to_detach, find_bs, apply
+from fastai.torch_core import rank_distrib, num_distrib, distrib_barrier, to_detach, find_bs, apply
 from fastai.data.core import TfmdDL
 from fastai.data.load import _FakeLoader
 from fastai.callback.core import Callback
 
 # %% auto #0
-__all__ = ['is_distributed', 'init_distributed', 'barrier', 'rank0_first', 'one_process', 'ShardedDL', 'DDPTrainer']
+__all__ = ['barrier', 'is_distributed', 'init_distributed', 'rank0_first', 'one_process', 'ShardedDL', 'DDPTrainer']
 
 # %% ../nbs/03a_distributed.ipynb #47a316e3
 def is_distributed() -> bool:
-    "Whether this process is one of several started by a launcher (`WORLD_SIZE` > 1)."
-    return int(os.environ.get('WORLD_SIZE', 1)) > 1
+    "Whether this process is one of several started by a launcher (`WORLD_SIZE` > 1, fastai's `num_distrib`)."
+    return num_distrib() > 1
 
 def init_distributed() -> bool:
     "Join the process group of a `torchrun`/`accelerate launch` run: nccl on GPUs, gloo on CPU. True if it started it."
@@ -32,9 +32,7 @@ def init_distributed() -> bool:
     D.init_process_group('nccl' if cuda else 'gloo', init_method='env://')
     return True
 
-def barrier():
-    "Wait for every process of the group (nothing to wait for outside one)."
-    if torch.distributed.is_initialized(): torch.distributed.barrier()
+barrier = distrib_barrier  # fastai's: wait for every process of the group (nothing to wait for outside one)
 
 @contextmanager
 def rank0_first(on:bool=True):
@@ -98,7 +96,8 @@ def _unsync_bn(m, types:dict, prefix=''):
     if isinstance(m, nn.SyncBatchNorm):
         bn = types[prefix](m.num_features, m.eps, m.momentum, m.affine, m.track_running_stats)
         if m.affine: bn.weight, bn.bias = m.weight, m.bias
-        if m.track_running_stats: bn.running_mean, bn.running_var, bn.num_batches_tracked = m.running_mean, m.running_var, m.num_batches_tracked
+        if m.track_running_stats:
+            bn.running_mean, bn.running_var, bn.num_batches_tracked = m.running_mean, m.running_var, m.num_batches_tracked
         return bn.train(m.training)
     for k, c in m.named_children(): setattr(m, k, _unsync_bn(c, types, f'{prefix}.{k}' if prefix else k))
     return m

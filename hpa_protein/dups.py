@@ -4,12 +4,11 @@
 
 # %% ../nbs/00d_dups.ipynb #83ab2202
 from __future__ import annotations
-import os, sys
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
 from fastcore.script import call_parse
-from .data import (CHANNELS, HPADataError, HPAArgError, hpa_path, read_channel, parse_target, progress,
+from .data import (CHANNELS, HPADataError, HPAArgError, hpa_path, read_channel, parse_target,
                               atomic_write, pmap, user_errors, opencv)
 
 # %% auto #0

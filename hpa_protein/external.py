@@ -4,7 +4,7 @@
 
 # %% ../nbs/00c_external.ipynb #61a9a327
 from __future__ import annotations
-import os, re, sys, shutil, tempfile, time, contextlib
+import shutil, time, contextlib
 from io import BytesIO
 from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +12,7 @@ import numpy as np, pandas as pd
 from PIL import Image
 from fastcore.script import call_parse
 from .data import (CHANNELS, HPADataError, hpa_path, img_file, read_labels, write_png, check_png,
-                              progress, _fmt_problems, atomic_write, pmap, default_workers, user_errors)
+                              progress, atomic_write, pmap, default_workers, user_errors)
 
 # %% auto #0
 __all__ = ['V18_URL', 'read_v18', 'merge_labels', 'import_v18', 'v18_url', 'download_v18', 'import_v18_cli']
@@ -108,7 +108,8 @@ def import_v18(src, # Folder of HPAv18 JPEGs, `{Id}_{color}.jpg`
     args = [(src, dest/'train', id, size) for id in v18.Id]
     n_workers = n_workers or default_workers()
     counts, bad = {'skipped': 0, 'written': 0, 'bad': 0}, []
-    with contextlib.closing(pmap(_import_one, args, n_workers, 'import HPAv18', show, chunksize=4)) as res:   # stops the pool on error
+    res = pmap(_import_one, args, n_workers, 'import HPAv18', show, chunksize=4)
+    with contextlib.closing(res):   # stops the pool on error
         for id, status, probs in res:
             counts[status] += 1
             if not probs: continue

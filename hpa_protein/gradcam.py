@@ -132,7 +132,8 @@ def cam_images(learn, # A Learner whose DataLoaders come from `hpa_dls` (e.g. fr
     "`(x, imgs)`: the normalised batch of `ids` as `learn` sees it, and the `(N, 4, S, S)` uint8 samples."
     from hpa_protein.loaders import hpa_test_dl, _find_reader
     try: _find_reader(learn.dls)
-    except (ValueError, AttributeError): raise HPADataError('this Learner does not read images with hpa_dls (no HPAReader in its DataLoaders)') from None
+    except (ValueError, AttributeError):
+        raise HPADataError('this Learner does not read images with hpa_dls (no HPAReader in its DataLoaders)') from None
     dl = hpa_test_dl(learn.dls, path, list(ids), folder=folder, bs=max(1, len(ids)), num_workers=0, show=False)
     x = dl.one_batch()[0]                                                 # through the loader, in validation mode
     imgs = np.stack([np.asarray(dl.dataset[i][0]) for i in range(len(ids))])
@@ -210,7 +211,8 @@ def gradcam_figures(out, # Folder with export.pkl and valid_preds.npz (and thres
     for i, c in enumerate(cs, 1):
         cases = confident_cases(probs, y, c, th, n)
         res.append(save_fig(cam_figure(learn, path, ids, probs, y, c, th, n), dest/f'{_slug(c)}.png', dpi=dpi))
-        if show: print(f'[{i}/{len(cs)}] {c} {LABELS[c]}: {(cases.kind == "TP").sum()} TP, {(cases.kind == "FP").sum()} FP -> {res[-1]}', flush=True)
+        n_tp, n_fp = (cases.kind == 'TP').sum(), (cases.kind == 'FP').sum()
+        if show: print(f'[{i}/{len(cs)}] {c} {LABELS[c]}: {n_tp} TP, {n_fp} FP -> {res[-1]}', flush=True)
     return res
 
 @call_parse

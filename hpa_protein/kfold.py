@@ -13,10 +13,10 @@ from fastcore.script import call_parse
 __all__ = ['kfold_split', 'fold_dirs', 'oof_preds', 'crossfold_f1', 'kfold_train', 'kfold_cli']
 
 # %% ../nbs/05a_kfold.ipynb #f2560d62
-from .data import HPADataError, HPAArgError, hpa_path, read_labels, read_ids, to_multihot, atomic_write, user_errors
+from .data import HPADataError, HPAArgError, hpa_path, read_labels, to_multihot, atomic_write, user_errors
 from .split import kfold, save_split, load_split
 from .model import train, cli_weights
-from .thresholds import (SHRINK, best_thresholds, apply_thresholds, f1_per_class, macro_f1, fraction_thresholds,
+from .thresholds import (SHRINK, best_thresholds, apply_thresholds, macro_f1, fraction_thresholds,
                                     label_fractions, save_preds, load_preds, save_thresholds)
 from .predict import predict_test, ensemble, write_submission
 
@@ -112,7 +112,8 @@ def kfold_train(path=None, # Dataset folder (default: `hpa_path()`)
     for k, d in enumerate(fold_dirs(out, n_splits)):
         if (d/'export.pkl').exists() and (d/'valid_preds.npz').exists():
             print(f'== fold {k+1}/{n_splits}: done already ({d})', flush=True); continue
-        print(f'== fold {k+1}/{n_splits}: training on {int((df.fold != k).sum())} images, validating on {int((df.fold == k).sum())}', flush=True)
+        n_trn, n_val = int((df.fold != k).sum()), int((df.fold == k).sum())
+        print(f'== fold {k+1}/{n_splits}: training on {n_trn} images, validating on {n_val}', flush=True)
         t0 = time.time()
         train(path, out, out/'split.csv', fold=k, resume=True, show=show, tta=tta, **train_kwargs)  # out of fold with the test TTA
         times[f'fold{k}'] = round(time.time() - t0, 1)
@@ -136,7 +137,8 @@ def kfold_train(path=None, # Dataset folder (default: `hpa_path()`)
     write_submission(ens[0], ens[1], path/'sample_submission.csv', out/'submission.csv', th_sub, fill_empty)
     if (path/'test_labels.csv').exists():
         res['test'] = _test_report(path, out, n_splits, ens, th, fill_empty)
-        print('test macro F1 (the test labels are known):\n' + '\n'.join(f'  {k}: {v}' if isinstance(v, list) else f'  {k}: {v:.4f}' for k, v in res['test'].items()), flush=True)
+        lines = [f'  {k}: {v}' if isinstance(v, list) else f'  {k}: {v:.4f}' for k, v in res['test'].items()]
+        print('test macro F1 (the test labels are known):\n' + '\n'.join(lines), flush=True)
     res.update(rule=rule, train_s=times)
     atomic_write(out/'kfold.json', lambda f: f.write(json.dumps(res, indent=1)), suffix='.json')
     how = 'out-of-fold thresholds' if rule == 'f1' else 'class-fraction thresholds'

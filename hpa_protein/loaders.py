@@ -4,20 +4,21 @@
 
 # %% ../nbs/02a_loaders.ipynb #dc4e001c
 from __future__ import annotations
-import os, json, time, uuid, shutil, threading
+import os, json, uuid, shutil, threading
 from collections import deque
+from functools import lru_cache
 from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastcore.basics import ifnone, store_attr
 from fastcore.script import call_parse
-from fastai.torch_core import TensorImage, TensorMultiCategory, default_device, to_device, apply
+from fastai.torch_core import TensorImage, default_device, to_device, apply
 from fastai.data.core import Datasets, TfmdDL, DataLoaders
 from fastai.data.transforms import ItemGetter, EncodedMultiCategorize, IntToFloatTensor, Normalize
 from fastai.vision.augment import aug_transforms, RandTransform
 from fasttransform import Transform
-from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, read_labels, read_ids, user_errors,
+from .data import (LABELS, CHANNELS, HPADataError, hpa_path, read_labels, read_ids, user_errors,
                               read_sample, to_multihot, composite, pmap, default_workers, atomic_write)
 from .split import split, load_split
 from .stats import load_stats
@@ -60,7 +61,8 @@ def parse_item(item) -> tuple:
     p = Path(item)
     for s in _PNGS:
         if p.name.endswith(s): return p.parent, p.name[:-len(s)]
-    if p.suffix == '.png': raise HPADataError(f'{p}: not the PNG of a stain (expected Id_red.png, Id_green.png, Id_blue.png or Id_yellow.png)')
+    if p.suffix == '.png':
+        raise HPADataError(f'{p}: not the PNG of a stain (expected Id_red.png, Id_green.png, Id_blue.png or Id_yellow.png)')
     return p.parent, p.name
 
 class HPAReader(Transform):
@@ -156,20 +158,17 @@ class RandomCrops(Transform):
         return torch.stack([o[:, t:t+c, l:l+c] for o, t, l in zip(x, top, left)])
 
 # %% ../nbs/02a_loaders.ipynb #a1b2c3d4
-class _Pool:
-    "A thread pool of `n` threads, started on first use, shut down when the last loader holding it goes."
-    def __init__(self, n:int): self.n, self.ex, self.lock = n, None, threading.Lock()
-    def get(self) -> ThreadPoolExecutor:
-        with self.lock:
-            if self.ex is None: self.ex = ThreadPoolExecutor(self.n, thread_name_prefix='hpa_dl')
-            return self.ex
-    def __del__(self):
-        if self.ex is not None: self.ex.shutdown(wait=False, cancel_futures=True)
+@lru_cache(maxsize=None)
+def _pool(n:int) -> ThreadPoolExecutor:
+    "The reading pool of `n` threads: one per size for the whole process, made on first use."
+    return ThreadPoolExecutor(n, thread_name_prefix='hpa_dl')
+
+if hasattr(os, 'register_at_fork'):  # POSIX: a forked child has none of the parent's threads, so it makes its own pools
+    os.register_at_fork(after_in_child=_pool.cache_clear)
 
 # %% ../nbs/02a_loaders.ipynb #ab6ec887
 class HPADL(TfmdDL):
-    "A `TfmdDL` reading items with a persistent thread pool of `n_threads` (shared with the loaders `new` makes); optional weighted sampling."
-    _pool = None  # a `_Pool`, shared; never pickled
+    "A `TfmdDL` reading items with the process's pool of `n_threads` threads (`_pool`); optional weighted sampling."
     def __init__(self, dataset=None, n_threads:int=None, prefetch:int=2, wgts=None,
                  batch_reads:bool=True, # From a uint8 cache: read each batch with one index into it (else item by item)
                  **kwargs):
@@ -182,10 +181,8 @@ class HPADL(TfmdDL):
             folder=None, # Read the bare Ids of `dataset` from this folder (e.g. `dls.test_dl(ids, folder=...)`)
             **kwargs):
         if folder is not None: dataset = _in_folder(ifnone(dataset, self.dataset), folder)
-        kwargs = {'n_threads': self.n_threads, 'prefetch': self.prefetch, 'wgts': self.wgts, 'batch_reads': self.batch_reads, **kwargs}
-        res = super().new(dataset, cls, **kwargs)
-        if isinstance(res, HPADL) and res.n_threads == self.n_threads: res._pool = self._shared_pool()
-        return res
+        kwargs = dict(n_threads=self.n_threads, prefetch=self.prefetch, wgts=self.wgts, batch_reads=self.batch_reads) | kwargs
+        return super().new(dataset, cls, **kwargs)
 
     @property
     def pinned(self) -> bool:
@@ -204,11 +201,6 @@ class HPADL(TfmdDL):
         np.stack(xs, out=x.numpy()); x = TensorHPA(x)
         return (x, *super().create_batch([o[1:] for o in b])) if len(b[0]) > 1 else (x,)
 
-    def _shared_pool(self):
-        if self._pool is None: self._pool = _Pool(self.n_threads)
-        return self._pool
-    def _get_pool(self) -> ThreadPoolExecutor: return self._shared_pool().get()
-
     def create_batches(self, samps):
         if not self.pinned: yield from self._batches(samps); return
         pin = lambda t: t if t.is_pinned() else t.pin_memory()
@@ -221,9 +213,9 @@ class HPADL(TfmdDL):
             else: yield from (self.do_batch(rb(idxs)) for idxs in self.chunkify(samps))
             return
         if self.dataset is not None: self.it = iter(self.dataset)
-        pool, q = self._get_pool(), deque()
-        submit = (lambda idxs: [pool.submit(self.do_item, s) for s in idxs]) if rb is None else (lambda idxs: [pool.submit(rb, idxs)])
-        items = (lambda fs: [f.result() for f in fs]) if rb is None else (lambda fs: fs[0].result())
+        pool, q = _pool(self.n_threads), deque()
+        if rb is None: submit, items = lambda idxs: [pool.submit(self.do_item, s) for s in idxs], lambda fs: [f.result() for f in fs]
+        else: submit, items = lambda idxs: [pool.submit(rb, idxs)], lambda fs: fs[0].result()
         try:
             for idxs in self.chunkify(samps):
                 q.append(submit(idxs))
@@ -232,10 +224,6 @@ class HPADL(TfmdDL):
         finally:  # a pass left early (`one_batch`, `lr_find`): its reads still queued are dropped
             for fs in q:
                 for f in fs: f.cancel()
-
-    def __getstate__(self):
-        d = self.__dict__.copy(); d.pop('_pool', None); return d
-    def __setstate__(self, d): self.__dict__.update(d)
 
 def _in_folder(dsets, folder):
     "`dsets` (e.g. from `test_dl`) with each bare Id `i` read as `folder/i`."
@@ -317,7 +305,8 @@ def hpa_dls(path=None, # The dataset folder (default: `hpa_path()`)
             show:bool=True, # Show progress when building a cache
            ) -> DataLoaders:
     "fastai DataLoaders of normalised 4-channel samples and 28-label multi-hot targets."
-    path = hpa_path(path); df = _get_split(path, df); stats = _get_stats(stats) if norm == 'stats' else None; nm = _norm(norm, stats)
+    path = hpa_path(path); df = _get_split(path, df)
+    nm = _norm(norm, _get_stats(stats) if norm == 'stats' else None)
     if cache is not None: cache = build_cache(path, df.Id, size, cache, folder, show=show)
     reader = HPAReader(path/folder, size, cache)
     items = list(zip(df.Id.astype(str), to_multihot(df.Target).tolist()))
@@ -332,7 +321,6 @@ def hpa_dls(path=None, # The dataset folder (default: `hpa_path()`)
     trn = HPADL(dsets.train, n_threads, bs=bs, shuffle=True, drop_last=len(splits[0]) > bs, wgts=wgts,
                 after_batch=tfms, device=device)
     val = HPADL(dsets.valid, n_threads, bs=ifnone(val_bs, 2*bs), shuffle=False, after_batch=tfms, device=device)
-    val._pool = trn._shared_pool()  # one pool for both: they never read at the same time
     return DataLoaders(trn, val, path=path, device=device)
 
 # %% ../nbs/02a_loaders.ipynb #4962a508
@@ -432,7 +420,8 @@ def build_cache(path, # The dataset folder (read only)
         tasks = [(tmp, shape, i, path/folder, ids[i:i+chunk], size) for i in range(0, len(ids), chunk)]
         for _ in pmap(_fill, tasks, n_workers, f'cache {folder} {size}px ({chunk} images/task)', show): pass
         os.replace(tmp, dest/data)
-        meta = atomic_write(_cache_meta(dest, folder, size), lambda f: json.dump(dict(src=src, size=size, shape=shape, data=data, ids=ids), f))
+        index = dict(src=src, size=size, shape=shape, data=data, ids=ids)
+        meta = atomic_write(_cache_meta(dest, folder, size), lambda f: json.dump(index, f))
     except BaseException:
         tmp.unlink(missing_ok=True); raise
     if old is not None: (dest/Path(old.filename).name).unlink(missing_ok=True)

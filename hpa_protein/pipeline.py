@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json, time, contextlib
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+import numpy as np, pandas as pd
 from fastcore.script import call_parse
 from .data import (HPADataError, read_labels, read_sample, read_channel, write_png, to_multihot, validate, LABELS,
                               user_errors)
@@ -49,6 +49,37 @@ def synth_data(dest, # Folder of the dataset (created)
 # %% ../nbs/06_pipeline.ipynb #e38c2dbc
 DEMO_SIZE, DEMO_EPOCHS, DEMO_LR = 64, 20, 6e-3   # the demo's schedule: ~10 minutes on 2 CPU cores (see above)
 
+# %% ../nbs/06_pipeline.ipynb #b7c1d2e4
+def _check_data(path, size:int, show:bool):
+    "Step 2: one `HPADataError` listing the problems of both splits of `path`, if there are any."
+    probs = validate(path, 'train', size, show=show) + validate(path, 'test', size, show=show)
+    if probs: raise HPADataError(f'{path}: {len(probs)} problem(s):\n' + '\n'.join(probs[:20]))
+
+def _demo_split(path, folds:int, valid_pct:float, seed:int) -> pd.DataFrame:
+    "Step 4: `folds` folds with fold 0 as validation when `folds` > 1, else the project's split."
+    df = read_labels(path)
+    if folds > 1: return kfold(df, folds, seed).assign(is_valid=lambda d: d.fold == 0)
+    return split(df, valid_pct=valid_pct, seed=seed)
+
+def _fit_and_predict(path, dest, folds:int, tta:int, times:dict, kw:dict) -> dict:
+    "Steps 6-8: train, tune the thresholds, predict (one model, or `kfold_train`'s folds); the validation F1s."
+    if folds > 1:
+        with step(f'6-8/9 {folds} folds: train, out-of-fold thresholds, predict', times):
+            k = kfold_train(path, dest, folds, tta=tta, fill_empty=True, **kw)
+        return dict(valid_f1_05=k['oof_f1_05'], valid_f1_crossfit=k['oof_f1_crossfit'], valid_f1_tuned=k['oof_f1_tuned'])
+    with step('6/9 train', times): train(path, dest, split=dest/'split.csv', stats=dest/'stats.json', **kw)
+    with step('7/9 thresholds and error analysis', times): thr = tune_thresholds(dest, path=path)
+    with step('8/9 predict', times): predict_test(dest, path, tta=tta, fill_empty=True, show=kw['show'])
+    return dict(valid_f1_05=thr['f1_05'], valid_f1_crossfit=thr['f1_crossfit'], valid_f1_tuned=thr['f1_tuned'])
+
+def _score(dest, path) -> dict:
+    "Step 9: the test F1 of `dest/submission.csv` against `path/test_labels.csv` (and per class); {} without labels."
+    labels = path/'test_labels.csv'
+    if not labels.exists(): print(f'   no {labels}: the submission is not scored'); return {}
+    f1, per_class = score_submission(dest/'submission.csv', labels)
+    per_class.to_frame().to_csv(dest/'test_f1_per_class.csv')
+    return dict(test_f1=f1, test_f1_per_class=per_class.round(4).to_dict())
+
 # %% ../nbs/06_pipeline.ipynb #f90a85aa
 def run_pipeline(dest='outputs/demo', # Output folder: the dataset goes in DEST/data, results in DEST
                  path=None, # Use this dataset instead of generating one (must have test_labels.csv to be scored)
@@ -78,38 +109,18 @@ def run_pipeline(dest='outputs/demo', # Output folder: the dataset goes in DEST/
     dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
     times, t0 = {}, time.time()
     with step('1/9 dataset', times):
-        if path is None:
-            path = synth_data(dest/'data', n_train=n_train, n_test=n_test, size=synth_size, seed=seed,
-                              min_per_class=min_per_class)
+        if path is None: path = synth_data(dest/'data', n_train=n_train, n_test=n_test, size=synth_size, seed=seed,
+                                           min_per_class=min_per_class)
         path = Path(path); print(f'   {path}')
-    with step('2/9 validate', times):
-        probs = validate(path, 'train', synth_size, show=show) + validate(path, 'test', synth_size, show=show)
-        if probs: raise HPADataError(f'{path}: {len(probs)} problem(s):\n' + '\n'.join(probs[:20]))
+    with step('2/9 validate', times): _check_data(path, synth_size, show)
     with step('3/9 EDA figures', times): eda_figures(path, dest/'figures')
-    with step('4/9 split', times):
-        df = (kfold(read_labels(path), folds, seed).assign(is_valid=lambda d: d.fold == 0) if folds > 1
-              else split(read_labels(path), valid_pct=valid_pct, seed=seed))
-        save_split(df, dest/'split.csv')
+    with step('4/9 split', times): df = _demo_split(path, folds, valid_pct, seed); save_split(df, dest/'split.csv')
     with step('5/9 channel statistics', times):
         save_stats(channel_stats(path, df.Id[~df.is_valid], show=show), dest/'stats.json')
     kw = dict(size=size, bs=bs, arch=arch, frozen_epochs=frozen_epochs, epochs=epochs, lr=lr, gamma=gamma, head=head,
               norm=norm, crop=crop, oversample=oversample or False, cache=dest/'cache', seed=seed, cbs=cbs, show=show)
-    if folds > 1:
-        with step(f'6-8/9 {folds} folds: train, out-of-fold thresholds, predict', times):
-            k = kfold_train(path, dest, folds, tta=tta, fill_empty=True, **kw)
-        thr = dict(f1_05=k['oof_f1_05'], f1_crossfit=k['oof_f1_crossfit'], f1_tuned=k['oof_f1_tuned'])
-    else:
-        with step('6/9 train', times): train(path, dest, split=dest/'split.csv', stats=dest/'stats.json', **kw)
-        with step('7/9 thresholds and error analysis', times): thr = tune_thresholds(dest, path=path)
-        with step('8/9 predict', times): predict_test(dest, path, tta=tta, fill_empty=True, show=show)
-    res = dict(valid_f1_05=thr['f1_05'], valid_f1_crossfit=thr['f1_crossfit'], valid_f1_tuned=thr['f1_tuned'])
-    with step('9/9 score', times):
-        labels = path/'test_labels.csv'
-        if labels.exists():
-            res['test_f1'], per_class = score_submission(dest/'submission.csv', labels)
-            per_class.to_frame().to_csv(dest/'test_f1_per_class.csv')
-            res['test_f1_per_class'] = per_class.round(4).to_dict()
-        else: print(f'   no {labels}: the submission is not scored')
+    res = _fit_and_predict(path, dest, folds, tta, times, kw)
+    with step('9/9 score', times): res.update(_score(dest, path))
     res.update(times=times, total_s=round(time.time() - t0, 1), dest=str(dest))
     (dest/'summary.json').write_text(json.dumps(res, indent=1))
     return res
@@ -194,7 +205,8 @@ def demo_cli(dest:str='outputs/demo', # Output folder (the dataset goes in DEST/
         print(f'test macro F1 of the submission: {r["test_f1"]:.4f} ({(pc > 0).sum()} of {len(pc)} classes above 0); per class:')
         print('  ' + '\n  '.join(f'{i:2d} {k:32s} {v:.3f}' for i, (k, v) in enumerate(pc.items())))
     d = Path(dest)
-    print(f'\ntotal {r["total_s"]:.0f}s (' + ', '.join(f'{k.split(" ", 1)[1]} {v:.0f}s' for k, v in r['times'].items()) + f'). Outputs in {d}/:')
+    steps = ', '.join(f'{k.split(" ", 1)[1]} {v:.0f}s' for k, v in r['times'].items())
+    print(f'\ntotal {r["total_s"]:.0f}s ({steps}). Outputs in {d}/:')
     for name, what in [('data/', 'the synthetic dataset'), ('figures/', 'EDA and error-analysis figures'),
                        ('split.csv', 'the split'), ('stats.json', 'channel statistics'),
                        *([(f'fold0 ... fold{folds-1}/', 'one trained Learner per fold'), ('kfold.json', 'out-of-fold and test scores')]

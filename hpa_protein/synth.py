@@ -6,12 +6,11 @@
 from __future__ import annotations
 import os, math, shutil, tempfile
 from pathlib import Path
-from functools import lru_cache
 import numpy as np, pandas as pd
 from fastcore.basics import patch
 from fastcore.script import call_parse
-from .core import (LABELS, N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS_PER_IMAGE, hpa_home,
-                              img_file, progress, pmap, default_workers, HPAArgError, user_errors, opencv)
+from .core import (N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS_PER_IMAGE, hpa_home, img_file, pmap,
+                              default_workers, HPAArgError, user_errors, opencv)
 
 # %% auto #0
 __all__ = ['LABEL_WEIGHTS', 'MAGNIFICATION', 'GREEN_PATTERNS', 'SYNTH_VERSION', 'DEFAULT_SYNTH', 'fit_label_weights',
@@ -170,7 +169,9 @@ def _walk(start, th0, n_steps, step, drift, rng, wave=0.):
     "Curved random walks from `start` (m,2) with initial angles `th0` (m,): points (m, n_steps+1, 2)."
     m = len(th0)
     dth = rng.standard_normal((m, n_steps), np.float32) * np.float32(drift)
-    if wave: dth += wave * np.sin(np.arange(n_steps)[None] * rng.uniform(0.6, 1.2, (m, 1)) + rng.uniform(0, 6.3, (m, 1))).astype(np.float32)
+    if wave:
+        freq, phase = rng.uniform(0.6, 1.2, (m, 1)), rng.uniform(0, 6.3, (m, 1))
+        dth += wave * np.sin(np.arange(n_steps)[None] * freq + phase).astype(np.float32)
     th = np.float32(th0)[:, None] + np.cumsum(dth, 1)
     out = np.empty((m, n_steps + 1, 2), np.float32)
     out[:, 0] = start
@@ -451,7 +452,8 @@ def _g_speckles(f, rng):
     cv = _Canvas(f.size)
     for c in f.cells:
         n = rng.integers(10, 22); p = c.nuc_pts(n, rng)
-        for j in range(2): cv.dots(c.img(p + rng.normal(0, 0.025, p.shape)), 2.5*f.S + rng.uniform(0.5, 2, n)*f.S, 255*rng.uniform(0.5, 1, n))
+        for j in range(2):
+            cv.dots(c.img(p + rng.normal(0, 0.025, p.shape)), 2.5*f.S + rng.uniform(0.5, 2, n)*f.S, 255*rng.uniform(0.5, 1, n))
     return cv.f() + 0.15*f.nuc
 
 def _g_nuclear_bodies(f, rng):
@@ -656,12 +658,13 @@ def render_sample(labels, # Label ids whose patterns the green channel shows
     rng, rng_g = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2)]
     f = _Field(labels, size, rng)
     chans = dict(red=_red(f), blue=_blue(f), yellow=_yellow(f))   # the reference stains first, from `rng` only
-    out = {c: _finish(chans[c], rng, size/512, rng.uniform(*_LEVELS[c]), rng.uniform(0, 8), rng.uniform(1, 4)) for c in chans}
-    out['green'] = _finish(_green(f, labels, rng_g), rng_g, size/512, rng_g.uniform(*_LEVELS['green']), rng_g.uniform(0, 8), rng_g.uniform(1, 4))
+    fin = lambda x, c, r: _finish(x, r, size/512, r.uniform(*_LEVELS[c]), r.uniform(0, 8), r.uniform(1, 4))
+    out = {c: fin(chans[c], c, rng) for c in chans}
+    out['green'] = fin(_green(f, labels, rng_g), 'green', rng_g)
     return np.stack([out[c] for c in CHANNELS])
 
 # %% ../nbs/00b_synth.ipynb #f775f982
-SYNTH_VERSION = 8   # bump whenever the generator's output changes: the default dataset's folder is versioned
+SYNTH_VERSION = 9   # bump whenever the generator's output or DEFAULT_SYNTH changes: the default dataset's folder is versioned
 
 def synth_ids(n:int, seed:int=0) -> list:
     "`n` distinct Ids shaped like the official ones (`8hex-bbXX-11e8-b2XX-ac1f6b6435d0`), fixed by `seed`."
@@ -731,7 +734,7 @@ def make_synth(dest, # Folder to create, in the Kaggle layout
     return dest
 
 # %% ../nbs/00b_synth.ipynb #d7d4a18f
-DEFAULT_SYNTH = dict(n_train=480, n_test=80, size=512, seed=0, min_per_class=8)
+DEFAULT_SYNTH = dict(n_train=2000, n_test=500, size=512, seed=0, min_per_class=20)   # the demo's dataset (`hpa_demo`)
 
 def default_synth(show:bool=True, # Show progress while generating
                  ) -> Path:
