@@ -218,7 +218,8 @@ def gradcam_figures(out, # Folder with export.pkl and valid_preds.npz (and thres
 @call_parse
 @user_errors
 def gradcam_cli(out:str='outputs', # Folder with export.pkl and valid_preds.npz (from hpa_train)
-                label:Param('Label id or name; several after one --label, repeated, or comma-separated (default: the 2 weakest)', str, nargs='+', action='extend')=None,
+                label:Param('Label id or name; several after one --label, repeated, or comma-separated (default: the 2 weakest)',
+                            str, nargs='+', action='extend')=None,
                 path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle input, or the synthetic dataset)
                 n:int=4, # True and false positives per label
                 dest:str=None, # Output folder (default: OUT/figures/gradcam)

@@ -233,7 +233,8 @@ def _label_map(cells, size):
     best, lab = np.full((n, n), 1., np.float32), np.zeros((n, n), np.uint8)
     for i, c in enumerate(cells):
         o = c.outline() / k
-        x0, y0 = np.maximum(np.floor(o.min(0)).astype(int), 0); x1, y1 = np.minimum(np.ceil(o.max(0)).astype(int) + 1, n)
+        x0, y0 = np.maximum(np.floor(o.min(0)).astype(int), 0)
+        x1, y1 = np.minimum(np.ceil(o.max(0)).astype(int) + 1, n)
         if x1 <= x0 or y1 <= y0: continue
         Ai = np.linalg.inv(c.A).astype(np.float32) * k
         u = np.arange(x0, x1, dtype=np.float32)[None] + np.float32(0.5 - 0.5/k - c.c[0]/k)
