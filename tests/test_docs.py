@@ -92,9 +92,27 @@ INSPECT = r"""(async () => {
       range = hi - lo;
     } catch (e) { range = -1; }
     return {src: i.getAttribute('src').slice(0, 60), w: i.naturalWidth, h: i.naturalHeight, range,
+            shown: Math.round(i.getBoundingClientRect().width),
             figure: !!i.closest('.cell-output, .cell-output-display, figure')};
   });
-  return {title: document.title, imgs, pre: [...document.querySelectorAll('pre')].map(p => p.innerText), headings: [...document.querySelectorAll('h1, h2, h3')].map(h => h.textContent.trim()), text: document.body.innerText.length,
+  // outputs wider than the room they have and not in a box that scrolls: cut off at the page's edge, or over the contents
+  const main = document.querySelector('main') || document.body, cut = [];
+  for (const e of main.querySelectorAll('.cell-output pre, .cell-output-display pre, .cell-output-display table, .cell-output-display img')) {
+    let a = e.parentElement, box = main;
+    for (; a && a !== main; a = a.parentElement) {
+      const ox = getComputedStyle(a).overflowX;
+      if (ox === 'auto' || ox === 'scroll') break;
+      if ([...a.classList].some(c => c.startsWith('column-'))) { box = a; break; }
+    }
+    if (a && a !== main && box === main) continue;  // it scrolls in its box
+    const r = e.getBoundingClientRect(), b = box.getBoundingClientRect();
+    if (r.width > 0 && r.right > b.right + 1)
+      cut.push({what: e.tagName.toLowerCase(), text: (e.innerText || e.getAttribute('src') || '').slice(0, 60), right: Math.round(r.right), room: Math.round(b.right)});
+  }
+  const outputs = [...main.querySelectorAll('.cell-output, .cell-output-display, .cell-output-stdout, .cell-output-stderr')]
+    .filter(e => !e.parentElement.closest('.cell-output, .cell-output-display, .cell-output-stdout, .cell-output-stderr'))
+    .map(e => e.innerText);
+  return {title: document.title, imgs, cut, outputs, pre: [...document.querySelectorAll('pre')].map(p => p.innerText), headings: [...document.querySelectorAll('h1, h2, h3')].map(h => h.textContent.trim()), text: document.body.innerText.length,
           links: [...document.querySelectorAll('a[href]')].map(a => a.href),
           ids: [...document.querySelectorAll('[id]')].map(e => e.id).concat([...document.querySelectorAll('a[name]')].map(a => a.name)),
           sidebar: [...document.querySelectorAll('#quarto-sidebar a[href]')].map(a => a.href),
@@ -126,17 +144,28 @@ def chromium():
     return exe
 
 
+BUILD_ENV = {}  # what the `site` fixture's build ran with (its HPA_HOME)
+
+
 @pytest.fixture(scope='module')
-def site(chromium):
-    "The built site: tools/docs.sh run now (unless DOCS_TEST_BUILD=0), served on a free port of 127.0.0.1."
+def site(chromium, tmp_path_factory):
+    """The built site: tools/docs.sh run now (unless DOCS_TEST_BUILD=0), served on a free port of 127.0.0.1.
+    The build is fresh where it runs notebooks: an empty HPA_HOME (the synthetic set made anew, as on a machine that
+    never made it) and no HPA_PATH or HPA_KAGGLE_ROOT; DOCS_TEST_FRESH=1 runs every notebook anew (DOCS_EXEC=fresh)."""
     (ROOT/'build').mkdir(exist_ok=True)
     lock = open(ROOT/'build'/'docs.lock', 'w')
     fcntl.flock(lock, fcntl.LOCK_EX)  # no other docs build in this checkout while this one is built and browsed
     if os.environ.get('DOCS_TEST_BUILD', '1') != '0':
-        only = os.environ.get('DOCS_TEST_EXEC_ONLY', Path(FIGURE_NB).stem)
-        env = {**os.environ, 'DOCS_EXEC_ONLY': '' if only == 'all' else only, 'DOCS_LOCK_HELD': '1'}
+        fresh = os.environ.get('DOCS_TEST_FRESH', '0') == '1'
+        only = 'all' if fresh else os.environ.get('DOCS_TEST_EXEC_ONLY', Path(FIGURE_NB).stem)
+        home = tmp_path_factory.mktemp('hpa_home')
+        BUILD_ENV['HPA_HOME'] = str(home)
+        env = {k: v for k, v in os.environ.items() if k not in ('HPA_PATH', 'HPA_KAGGLE_ROOT')}
+        env.update({'DOCS_EXEC_ONLY': '' if only == 'all' else only, 'DOCS_LOCK_HELD': '1', 'HPA_HOME': str(home)})
+        if fresh: env['DOCS_EXEC'] = 'fresh'
         t0 = time.time()
-        r = subprocess.run(['bash', 'tools/docs.sh'], cwd=ROOT, env=env, capture_output=True, text=True)
+        try: r = subprocess.run(['bash', 'tools/docs.sh'], cwd=ROOT, env=env, capture_output=True, text=True)
+        finally: shutil.rmtree(home, ignore_errors=True)  # the synthetic set, when a notebook made it (~1 GB)
         print(f'docs build: {time.time()-t0:.0f}s\n' + r.stdout[-3000:])
         assert r.returncode == 0, f'tools/docs.sh failed:\n{r.stdout[-5000:]}\n{r.stderr[-5000:]}'
     assert (DOCS/'index.html').exists(), f'no site in {DOCS}: run make docs'
@@ -244,11 +273,47 @@ def test_images_and_figures(pages):
     assert all(i['w'] >= 100 and i['h'] >= 50 for i in figs), figs
 
 
-def test_no_machine_paths(site):
-    "No page names this checkout's folder or an installed package's path (a library warning printed into an output)."
-    leaks = [f'{f.relative_to(DOCS)}: {m}' for f in sorted(DOCS.rglob('*.html')) for m in (str(ROOT), 'site-packages/')
-             if m in f.read_text(errors='ignore')]
-    assert not leaks, 'pages that name a path of the machine that built them:\n' + '\n'.join(leaks)
+def machine_paths():
+    """The absolute paths of this machine a page could leak: the checkout, the Python environment and its base, the home
+    folder, hpa_protein's data home (`HPA_HOME`, the synthetic set; the one the `site` build ran with too) and dataset
+    (`HPA_PATH`), mkdtemp's folders in the temporary folder (/tmp/tmpXXXXXXXX: prose may show `/tmp/synth` as an example)."""
+    import sys, tempfile
+    ps = {ROOT, ROOT.resolve(), Path(sys.prefix), Path(sys.base_prefix), Path(sys.prefix).resolve(), Path.home(),
+          Path('~/.cache/hpa_protein').expanduser(), Path(tempfile.gettempdir())/'tmp'}  # tmp...: mkdtemp's folders
+    ps |= {Path(os.environ[k]).expanduser() for k in ('HPA_HOME', 'HPA_PATH', 'VIRTUAL_ENV') if os.environ.get(k)}
+    ps |= {Path(BUILD_ENV[k]) for k in ('HPA_HOME',) if BUILD_ENV.get(k)}
+    return sorted({str(p) for p in ps if len(p.parts) > 1}, key=len, reverse=True)
+
+
+# Any absolute path of a POSIX machine in an output (a folder at the root of the file system, then a name), whichever
+# machine built the page: home, temporary, work and install folders. Prose and code may name a path as an example
+# (`--dest /tmp/synth`); an output printing one shows where the notebook ran.
+ABS_PATH = re.compile(r'(?<![\w.:/~%-])/(?:root|home|tmp|var|work|Users|private|usr|opt|mnt|srv|content|workspace|builds|github)/[^\s\'"<>)\]:,]*')
+
+
+def test_no_machine_paths(site, pages):
+    """No page names an absolute path of the machine that built it: none of `machine_paths()` anywhere in a page or the
+    search index, and no absolute path at all in a cell's output (a temporary folder, the synthetic set's cache, an
+    install path in a library warning). Run on a fresh build: the `site` fixture builds with an empty HPA_HOME (the
+    synthetic set made anew, as on a machine that never made it); DOCS_TEST_FRESH=1 also runs every notebook anew."""
+    mine = machine_paths()
+    files = sorted(DOCS.rglob('*.html')) + sorted(DOCS.glob('search.json'))
+    leaks = []
+    for p, r in pages.items():
+        for o in r['outputs']:
+            for m in ABS_PATH.finditer(o):
+                line = o[o.rfind('\n', 0, m.start()) + 1:].split('\n', 1)[0]
+                leaks.append(f'{p}: in an output: {line.strip()[:200]}')
+    pat = re.compile('|'.join(re.escape(m) + (r'\w{8}' if m.endswith('/tmp') else r'(?![\w.-])') for m in mine)
+                     + r'|site-packages/')
+    shown = '\n'.join(leaks)
+    for f in files:
+        rel = f.relative_to(DOCS).as_posix()
+        if rel.startswith('site_libs/'): continue
+        t = f.read_text(errors='ignore')
+        leaks += [f'{rel}: {t[max(0, m.start() - 60):m.end() + 40]!r}' for m in pat.finditer(t)
+                  if not (rel in pages and re.match(r'[^\s\'"<&]*', t[m.start():]).group(0) in shown)]
+    assert not leaks, 'pages that name a path of the machine that built them:\n' + '\n'.join(dict.fromkeys(leaks))
 
 
 BLOG = ['00_eda', '01_split', '02_stats', '03_model', '04_thresholds', '05_predict']  # the series, read as a blog
@@ -266,6 +331,30 @@ def test_blog_pages_show_their_figures(pages, nb):
         f'{page} (from {nb}.ipynb) shows no figure {MIN_FIG_W} px wide or more; its figures: {desc(figs)}'
     small = [i for i in figs if i['w'] < MIN_FIG_W]
     assert not small, f'{page} (from {nb}.ipynb): figures narrower than {MIN_FIG_W} px: {desc(small)}'
+
+
+MIN_SCALE = 0.8  # a figure shown below 80% of its drawn width has text too small to read (110 dpi: 8-pt text -> <10 px)
+
+
+@pytest.mark.parametrize('nb', BLOG)
+def test_blog_figures_near_their_drawn_size(pages, nb):
+    """At a 1280-px window every figure of a blog page is shown at 80% of its drawn width (naturalWidth) or more: a figure
+    wider than the text column uses the page's width (tools/docs_build.py widen_figures); wider still, it is drawn too wide."""
+    page = page_of(ROOT/'nbs'/f'{nb}.ipynb')
+    assert page in pages, f'no page for {nb}.ipynb'
+    figs = [(k, i) for k, i in enumerate(i for i in pages[page]['imgs'] if i['figure'])]
+    small = [f"figure {k + 1} of {len(figs)} ({i['src'][:40]}..): drawn {i['w']}x{i['h']} px, shown {i['shown']} px wide "
+             f"({i['shown'] / i['w']:.0%})" for k, i in figs if i['w'] and i['shown'] < MIN_SCALE * i['w']]
+    assert not small, (f'{page} (from {nb}.ipynb) shrinks figures below {MIN_SCALE:.0%} of their drawn width at 1280 px '
+                       f'(at most ~{int(930 / MIN_SCALE)} px fits; at 110 dpi a figure {930 / MIN_SCALE / 110:.1f} in wide):\n'
+                       + '\n'.join(small))
+
+
+@pytest.mark.parametrize('nb', BLOG)
+def test_blog_outputs_not_cut_off(pages, nb):
+    "No output of a blog page (a training log's table) reaches past the room it has without scrolling in its own box."
+    page = page_of(ROOT/'nbs'/f'{nb}.ipynb')
+    assert not pages[page]['cut'], f"{page} (from {nb}.ipynb): outputs cut off or over the contents: {pages[page]['cut']}"
 
 
 def test_sidebar_in_reading_order(pages, site):

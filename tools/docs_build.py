@@ -116,9 +116,36 @@ def stage(mode='all', n_workers=2, timeout=300, only=()):
         else: say(f'WARNING: {s.name} did not run to the end ({err}); its page shows what ran')
         return err
     with ThreadPoolExecutor(n_workers) as ex: failed = sum(e is not None for e in ex.map(one, todo))
+    n_wide = sum(widen_figures(f) for f in STAGE.rglob('*.ipynb'))
     readme, idx = ROOT/'README.md', STAGE/c.get('readme_nb', 'index.ipynb')
     if readme.exists() and idx.exists(): os.utime(idx, (readme.stat().st_mtime,)*2)  # README.md is tools/readme.py's
-    say(f'staged {STAGE.relative_to(ROOT)}: {len(todo)} notebooks run ({failed} did not finish), {n_cached} from the cache')
+    say(f'staged {STAGE.relative_to(ROOT)}: {len(todo)} notebooks run ({failed} did not finish), {n_cached} from the cache; '
+        f'{n_wide} cells with figures wider than the text column')
+
+
+BODY_PX = 640  # the text column at a 1280-px window (smalldocs: ~650 px between the sidebar and the table of contents)
+_COLUMN_OPT = re.compile(r'^#\|\s*(fig-)?column:', re.M)
+
+def png_width(b64):
+    "Width in pixels of a base64 PNG (from its IHDR chunk), 0 when it is not one."
+    import base64
+    head = base64.b64decode(''.join(b64)[:64])
+    return int.from_bytes(head[16:20], 'big') if head[:8] == b'\x89PNG\r\n\x1a\n' else 0
+
+
+def widen_figures(path, body_px=BODY_PX):
+    """Let a cell's figures wider than the text column use the page width: Quarto's `#| column: page-right` cell option
+    (rendered by Quarto and smalldocs alike; smalldocs hides the table of contents while the figure passes under it),
+    added to the staged copy of notebook `path`, so that a figure is shown at its drawn size, not shrunk into the column
+    (a 1,100-px figure in a 650-px column has 6-px text). Cells with a column option of their own keep it. Cells changed."""
+    nb, n = json.loads(Path(path).read_text(encoding='utf-8')), 0
+    for c in nb['cells']:
+        if c['cell_type'] != 'code': continue
+        src = ''.join(c['source'])
+        w = max([png_width(o['data']['image/png']) for o in c.get('outputs', []) if 'image/png' in o.get('data', {})], default=0)
+        if w > body_px and not _COLUMN_OPT.search(src): c['source'], n = '#| column: page-right\n' + src, n + 1
+    if n: Path(path).write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding='utf-8')
+    return n
 
 
 def proc(n_workers=2):
@@ -127,6 +154,15 @@ def proc(n_workers=2):
     shutil.rmtree(ROOT/'_proc', ignore_errors=True)  # no pages left from notebooks since renamed or deleted
     os.chdir(cfg().nbs_path)
     try: proc_nbs(str(STAGE), n_workers=n_workers)
+    except Exception as e:
+        m = re.match(r'Error in notebook: (.*?) in cell (\d+) :\n(.*)', str(e), re.S)
+        if not m: raise
+        cause = str(e.__cause__ or '').strip().splitlines()
+        sys.exit(f"docs: nbdev_proc_nbs failed on the notebook titled '{m.group(1)}', cell {m.group(2)}"
+                 f"{' (' + cause[-1].strip() + ')' if cause else ''}. nbdev executes every cell that imports something, "
+                 f"to have the names show_doc needs: keep imports in cells of their own, with no other code "
+                 f"(nbdev warns 'Found cells containing imports and other code' for each such cell above). The cell:\n"
+                 + m.group(3))
     finally: os.chdir(ROOT)
 
 
@@ -137,6 +173,16 @@ def _frontmatter(nb):
     c = nb['cells'][0]
     m = re.match(r'\s*---\n(.*?)\n---\s*\n', ''.join(c['source']), re.S)
     return ((yaml.safe_load(m.group(1)) or {}), c) if m else ({}, None)
+
+
+_FENCE = re.compile(r'^(```+)[^\n]*\n.*?^\1[ \t]*$', re.M | re.S)
+_MD_LINK = re.compile(r'\[(`[^`\n]+`)\]\([^)\s]*\)')
+
+def unlink_code(md):
+    """Markdown `md` with the links nbdev put inside code blocks taken out again: nbdev's `add_links` links every
+    `name` of a show_doc output, also in its signature's code block (the docments comments), where the link shows as
+    raw text ([`read_labels`](https://...)) in the code."""
+    return _FENCE.sub(lambda m: _MD_LINK.sub(r'\1', m.group(0)), md)
 
 
 def site_src():
@@ -162,6 +208,8 @@ def site_src():
     for f, nb in nbs.items():
         for c in nb['cells']:
             if c['cell_type'] == 'markdown': c['source'] = fix(''.join(c['source']))
+            for o in c.get('outputs', []):
+                if 'text/markdown' in o.get('data', {}): o['data']['text/markdown'] = unlink_code(''.join(o['data']['text/markdown']))
         if f in ren: f.unlink()
         ren.get(f, f).write_text(json.dumps(nb), encoding='utf-8')
     for y in dest.glob('*.yml'):
