@@ -8,7 +8,7 @@ The second table: `channel_stats(path, ids, size=S)` (each PNG decoded, then res
 `channel_stats(path, ids, size=S, cache=...)` (the rows of a `build_cache` cache at S, built once beforehand and
 not timed) against full size, in one process, as images/s of CPU time and the speed-up over full size.
 """
-import argparse, os, time, tempfile, shutil
+import argparse, time, tempfile, shutil
 from pathlib import Path
 from hpa_protein.data import hpa_path, opencv, default_workers
 from hpa_protein.stats import channel_stats, stats_files

@@ -6,7 +6,7 @@ the CPU time per sample split into drawing and PNG writing.
 """
 import argparse, os, time, tempfile, shutil, resource
 from pathlib import Path
-import numpy as np, cv2
+import cv2
 from hpa_protein.synth import make_synth, render_sample, sample_labels, _PNG_PARAMS
 
 p = argparse.ArgumentParser()

@@ -10,7 +10,7 @@ import numpy as np, torch
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.callback.progress import ProgressCallback
-from hpa_protein.model import hpa_resnet, hpa_learner, FocalLoss, BF16Autocast
+from hpa_protein.model import hpa_resnet, hpa_learner, FocalLoss
 
 p = argparse.ArgumentParser()
 p.add_argument('--arch', default='resnet34'); p.add_argument('--size', type=int, default=128)

@@ -7,7 +7,6 @@ metric. The output folder must hold one checkpoint, one `export.pkl` and `valid_
 validation set, with the F1 logged by rank 0.
 """
 import json, os, socket, subprocess, sys, time
-from pathlib import Path
 import numpy as np, pandas as pd, pytest
 import torch.distributed as D
 

@@ -107,7 +107,7 @@ FIX = Path(__file__).parent/'fixtures'/'hpa_real'/'train'
 
 def test_import_then_dups_finds_v18_copies_of_real_images(tmp_path):
     from hpa_protein.data import read_channel
-    from hpa_protein.dups import find_dups, dup_groups, hash_files
+    from hpa_protein.dups import find_dups, dup_groups
     real = {f.stem.rsplit('_', 1)[1]: read_channel(f) for f in sorted(FIX.glob('*_green.png'))}
     assert 'green' in real
     kag = kaggle_ds(tmp_path/'kaggle', 512)

@@ -1,5 +1,5 @@
 "End to end through the CLIs of 04_thresholds and 05_predict: an exported Learner, thresholds, TTA, a checked submission."
-import json, subprocess, sys, shutil
+import json, subprocess, shutil
 from pathlib import Path
 import numpy as np, pandas as pd, pytest, torch
 from torch import nn
