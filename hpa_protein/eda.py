@@ -13,8 +13,8 @@ from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, img_file
 
 # %% auto #0
 __all__ = ['label_names', 'label_counts', 'plot_label_freq', 'labels_per_image', 'plot_labels_per_image', 'cooccurrence',
-           'top_pairs', 'plot_cooccurrence', 'class_ids', 'complete_ids', 'plot_class_grid', 'plot_class_samples',
-           'channel_hists', 'plot_channel_hists', 'eda_figures', 'eda_cli']
+           'top_pairs', 'plot_cooccurrence', 'class_ids', 'complete_ids', 'plot_class_grid', 'plot_green_beside',
+           'plot_class_samples', 'channel_hists', 'plot_channel_hists', 'eda_figures', 'eda_cli']
 
 # %% ../nbs/00_eda.ipynb #ac0b4b2d
 def _y(data) -> np.ndarray:
@@ -85,7 +85,7 @@ def plot_cooccurrence(data, cond:bool=False, ax=None, title:str=None, annot:bool
     from matplotlib.colors import LogNorm
     m = cooccurrence(data, cond).astype(float)
     if cond: np.fill_diagonal(m, np.nan)  # always 1: hide it so the colours go to the pairs
-    if ax is None: _, ax = plt.subplots(figsize=(8, 7))
+    if ax is None: _, ax = plt.subplots(figsize=(7, 6.2))
     kw = dict(vmin=0, vmax=1, cmap='viridis') if cond else dict(norm=LogNorm(vmin=1, vmax=max(m.max(), 2)), cmap='magma')
     sns.heatmap(np.where(m > 0, m, np.nan), ax=ax, square=True, xticklabels=label_names(True),
                 yticklabels=label_names(), annot=annot, fmt='.0f' if not cond else '.2f', **kw)
@@ -135,6 +135,27 @@ def plot_class_grid(path, # Dataset folder
     fig.tight_layout(h_pad=0.4, w_pad=0.2)
     return fig
 
+# %% ../nbs/00_eda.ipynb #b0513d45
+def plot_green_beside(real:pd.DataFrame, # `path` of a real green-stain PNG and `Target`, its single label, one row each
+                      path, # A dataset folder whose images go beside them (its `train/`)
+                      df:pd.DataFrame, # That dataset's label table
+                      size:int=160, # Pixels of each panel
+                      seed:int=0, # Which image of each label
+                     ):
+    "Real green stains (top row) above the green stain of an image of `path` with the same single label (bottom row)."
+    import matplotlib.pyplot as plt
+    fig, axs = plt.subplots(2, len(real), figsize=(1.45 * len(real) + 0.6, 3.5), squeeze=False)
+    for k, (fn, t) in enumerate(zip(real.path, real.Target)):
+        lbl = int(t)
+        axs[0, k].imshow(composite(read_channel(fn, size)[None], ('green',)))
+        axs[0, k].set_title(LABELS[lbl].replace(' ', '\n', 1), fontsize=8)
+        ids = class_ids(df, lbl, 1, seed, only=True)
+        if ids: axs[1, k].imshow(composite(read_channel(img_file(Path(path)/'train', ids[0], 'green'), size)[None], ('green',)))
+    for ax in axs.flat: ax.set_xticks([]); ax.set_yticks([]); ax.spines[:].set_visible(False)
+    axs[0, 0].set_ylabel('real', fontsize=9); axs[1, 0].set_ylabel('synthetic', fontsize=9)
+    fig.tight_layout(h_pad=0.3, w_pad=0.3)
+    return fig
+
 # %% ../nbs/00_eda.ipynb #67a60215
 def plot_class_samples(path, # Dataset folder
                        df:pd.DataFrame, # Its label table
@@ -146,7 +167,7 @@ def plot_class_samples(path, # Dataset folder
     ids = class_ids(df[df.Id.isin(complete_ids(Path(path)/folder, df.Id))], label, n, seed)
     if not ids: raise HPADataError(f'{Path(path)/folder}: no image with label {label} ({LABELS[label]}) and its four channels')
     tg = dict(zip(df.Id, df.Target))
-    fig, axs = plt.subplots(len(ids), 1 + len(CHANNELS), figsize=(2.2 * (1 + len(CHANNELS)), 2.4 * len(ids)), squeeze=False)
+    fig, axs = plt.subplots(len(ids), 1 + len(CHANNELS), figsize=(1.45 * (1 + len(CHANNELS)), 1.65 * len(ids)), squeeze=False)
     for row, id_ in zip(axs, ids):
         img = read_sample(Path(path)/folder, id_, size)
         show_sample(img, title=', '.join(LABELS[int(t)] for t in tg[id_].split()), axs=row)

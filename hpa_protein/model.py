@@ -225,6 +225,7 @@ def hpa_learner(dls, # DataLoaders from `hpa_dls`
 
 # %% ../nbs/03_model.ipynb #a0b1c2de
 def plot_history(hist, # A run's `history.jsonl`, or its folder
+                 title:str=None, # Above both panels, e.g. what was trained on what
                 ):
     "Training and validation loss, and validation macro F1 at 0.5, per epoch of a `train` run (frozen epochs shaded)."
     import matplotlib.pyplot as plt
@@ -232,13 +233,14 @@ def plot_history(hist, # A run's `history.jsonl`, or its folder
     hist = Path(hist); hist = hist/'history.jsonl' if hist.is_dir() else hist
     h = pd.DataFrame([json.loads(l) for l in hist.read_text().splitlines() if l.strip()])
     x = np.arange(1, len(h) + 1)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.6), dpi=110)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(7.2, 3.1), dpi=110)
     a1.plot(x, h.train_loss, label='training'); a1.plot(x, h.valid_loss, label='validation')
     a1.set(xlabel='epoch', ylabel='loss', title='Loss'); a1.legend()
     a2.plot(x, h.macro_f1, color='C2', marker='.'); a2.set(xlabel='epoch', ylabel='macro F1', title='Validation macro F1 at 0.5')
     for a in (a1, a2):
         if (h.phase == 0).any(): a.axvspan(0.5, (h.phase == 0).sum() + 0.5, color='0.9', label='frozen')
         a.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs
+    if title: fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -251,7 +253,7 @@ def plot_class_f1(f1, # F1 of each of the 28 classes
     import matplotlib.pyplot as plt
     f1 = np.asarray(f1, float)
     names = [f'{i} {n}' + ('' if counts is None else f' ({int(c)})') for i, (n, c) in enumerate(zip(LABELS, counts if counts is not None else f1))]
-    fig, ax = plt.subplots(figsize=(7.5, 7.5), dpi=110)
+    fig, ax = plt.subplots(figsize=(6.8, 7), dpi=110)
     ax.barh(np.arange(len(f1)), f1, color='C0'); ax.axvline(f1.mean(), color='C3', ls='--', label=f'macro F1 {f1.mean():.3f}')
     ax.set_yticks(np.arange(len(f1)), names, fontsize=8.5); ax.invert_yaxis(); ax.set_xlim(0, 1)
     ax.set(xlabel='F1', title=title); ax.legend(loc='lower right')

@@ -163,7 +163,7 @@ def plot_valid_share(splits:dict, # {name: a table with `Target` and `is_valid`,
                      ax=None, title:str=None):
     "Per label, the share of its images in the validation set for each split; dashed: the share of all rows."
     import matplotlib.pyplot as plt
-    if ax is None: _, ax = plt.subplots(figsize=(7.5, 7.5))
+    if ax is None: _, ax = plt.subplots(figsize=(7, 7))
     y = np.arange(N_CLASSES)
     for k, (name, tabs) in enumerate(splits.items()):
         tabs = list(tabs) if isinstance(tabs, (list, tuple)) else [tabs]
