@@ -14,7 +14,6 @@ usage: python bench/bench_loaders.py [--path DATASET] [--n 160] [--size 256] [--
 """
 import argparse, os, time, tempfile, shutil, warnings
 warnings.filterwarnings('ignore')
-import numpy as np, pandas as pd
 from hpa_protein.data import hpa_path, read_labels, read_sample, default_workers
 from hpa_protein.loaders import hpa_dls, build_cache
 from hpa_protein.stats import HPA_STATS
