@@ -2,7 +2,9 @@
 
 Checks each page loads with no failed request, no JavaScript error, no broken internal link (file or #anchor), every
 <img> decoded (naturalWidth > 0) and every figure not blank; the pages of the six blog notebooks show their figures
-at a readable size (at least one, and every one, 400 px wide or more); each notebook has its page, with a show_doc
+at a readable size (at least one, and every one, 400 px wide or more, and none below 80% of its drawn width at a
+1280-px window) and no output cut off; no page names an absolute path of the machine that built it, nor a code block
+a raw markdown link; each notebook has its page, with a show_doc
 block for every public export; the sidebar lists the notebooks in reading order, the usage page after them; the home page
 shows its sections, the two commands, the demo model's per-class F1 figure and links to the six blog notebooks; the usage
 page has its sections (README.md is the two pages together); search finds the API. Chromium is driven with Playwright (PyPI `playwright`, in requirements-dev.txt), launched on the system
@@ -12,7 +14,9 @@ Skips when Chromium or Playwright is missing, unless CI=true (then it fails): in
 tools/ensure_chromium.sh. Fails with both versions named when this Playwright cannot drive this Chromium.
 Environment: DOCS_TEST_BUILD=0 uses the _docs/ already built; DOCS_TEST_EXEC_ONLY (default `00a_data`: the notebook
 whose figure is checked; `all` for every notebook) says which notebooks the build may execute, the others coming from
-build/docs/exec (what `make docs` ran) or their committed outputs; DOCS_SHOTS=DIR saves a screenshot of every page.
+build/docs/exec (what `make docs` ran) or their committed outputs; the build runs with an empty HPA_HOME (a fresh
+machine: the synthetic set is made anew by the notebook that needs it first); DOCS_TEST_FRESH=1 runs every notebook
+anew (DOCS_EXEC=fresh: ~10 min on 2 cores), the check of a fresh `make docs`; DOCS_SHOTS=DIR saves a screenshot of every page.
 """
 import fcntl, functools, glob, http.server, json, os, re, shutil, subprocess, threading, time
 from pathlib import Path
@@ -316,6 +320,13 @@ def test_no_machine_paths(site, pages):
     assert not leaks, 'pages that name a path of the machine that built them:\n' + '\n'.join(dict.fromkeys(leaks))
 
 
+def test_no_markdown_links_in_code(pages):
+    "No code block shows a markdown link as text (nbdev links the `names` of show_doc's signature comments too)."
+    bad = [f'{p}: {m.group(0)}' for p, r in pages.items() for t in r['pre']
+           for m in re.finditer(r'\[`?[\w.]+(\(\))?`?\]\([^)\s]+\)', t)]
+    assert not bad, 'raw markdown links inside code on the pages:\n' + '\n'.join(dict.fromkeys(bad))
+
+
 BLOG = ['00_eda', '01_split', '02_stats', '03_model', '04_thresholds', '05_predict']  # the series, read as a blog
 MIN_FIG_W = 400  # px: a figure narrower than this is unreadable on the page
 
@@ -374,7 +385,7 @@ def _md_headings(nb):
     return [h.strip() for h in re.findall(r'^##+ (.+)$', re.sub(r'```.*?```', '', text, flags=re.S), re.M)]
 
 
-HOME_FIG = 'images/demo_test_f1.png'  # the demo model's per-class test F1, drawn by nbs/05_predict.ipynb
+HOME_FIG = 'images/demo_test_f1.png'  # the demo model's per-class test F1, drawn by tools/home_figure.py from the series' run
 
 
 def test_home_page(pages, site):
@@ -393,7 +404,7 @@ def test_home_page(pages, site):
 
 def test_home_page_figure(pages):
     "The home page shows the demo model's per-class F1 (nbs/images/demo_test_f1.png) at a readable size."
-    assert (ROOT/'nbs'/HOME_FIG).is_file(), f'nbs/{HOME_FIG} does not exist: run nbs/05_predict.ipynb'
+    assert (ROOT/'nbs'/HOME_FIG).is_file(), f'nbs/{HOME_FIG} does not exist: run the series, then python tools/home_figure.py'
     imgs = pages['index.html']['imgs']
     figs = [i for i in imgs if i['src'].endswith(HOME_FIG)]
     assert figs and all(i['w'] >= MIN_FIG_W for i in figs), f"{HOME_FIG} not shown {MIN_FIG_W} px wide or more: {imgs}"

@@ -6,10 +6,12 @@ Called by tools/docs.sh (`make docs`); `python tools/docs_build.py --help` lists
              `eval: false` skipped; flagged cells keep their committed outputs), so the pages show what the code
              draws now. Library warnings are off (`LIB_WARNINGS`). Runs are cached in build/docs/exec by a hash of the
              notebook, settings.ini and those filters; a notebook that fails or times out keeps what ran, with a
-             warning. --exec all|fresh|cached|none, --only NAMES.
+             warning. --exec all|fresh|cached|none, --only NAMES. A cell whose figure is wider than the text column gets
+             Quarto's `column: page-right` (`widen_figures`): the figure is shown at its drawn size, not shrunk.
 2. `proc`:   `nbdev_proc_nbs` on the staged notebooks (nbdev's processors: show_doc API docs, hidden cells, doc
              links) into _proc/, without the Quarto check that would try to install Quarto.
-3. `render`: smalldocs renders the Quarto project in _proc/ (_quarto.yml, nbdev.yml, sidebar.yml) into _docs/.
+3. `render`: smalldocs renders the Quarto project in _proc/ (_quarto.yml, nbdev.yml, sidebar.yml) into _docs/, without
+             the links nbdev puts inside show_doc's signature code (`unlink_code`; with Quarto they stay: nbdev_docs).
 `offline` = 1-3. With Quarto, tools/docs.sh runs `stage` and then nbdev's own `nbdev_docs --path build/docs/nbs`.
 """
 import argparse, hashlib, json, os, re, shutil, subprocess, sys
@@ -157,7 +159,7 @@ def proc(n_workers=2):
     except Exception as e:
         m = re.match(r'Error in notebook: (.*?) in cell (\d+) :\n(.*)', str(e), re.S)
         if not m: raise
-        cause = str(e.__cause__ or '').strip().splitlines()
+        cause = [l for l in str(e.__cause__ or '').splitlines() if re.match(r'\w+(Error|Exception)\b', l)]
         sys.exit(f"docs: nbdev_proc_nbs failed on the notebook titled '{m.group(1)}', cell {m.group(2)}"
                  f"{' (' + cause[-1].strip() + ')' if cause else ''}. nbdev executes every cell that imports something, "
                  f"to have the names show_doc needs: keep imports in cells of their own, with no other code "
