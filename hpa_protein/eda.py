@@ -4,7 +4,6 @@
 
 # %% ../nbs/00_eda.ipynb #0e3cc1a4
 from __future__ import annotations
-import os, sys, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
@@ -213,7 +212,7 @@ def eda_figures(path=None, # Dataset folder (default: `hpa_path()`)
                 folder:str='train', # Image folder inside `path`
                ) -> list:
     "Write the EDA figures of a dataset to `out/eda_*.png`; returns their paths."
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt
     path, out = hpa_path(path), Path(out)
     df = read_labels(path)
     res = []

@@ -4,33 +4,29 @@
 
 # %% ../nbs/03_model.ipynb #7744006e
 from __future__ import annotations
-import os, sys, json, math, time, random, warnings
-from operator import attrgetter
-from contextlib import contextmanager, nullcontext
+import json, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
-import torchvision, fastai
+import torchvision
 from fastcore.basics import ifnone, store_attr
 from fastcore.script import call_parse
-from fastai.torch_core import params, rank_distrib, num_distrib, default_device, TensorBase, to_detach, to_float, find_bs, apply
+from fastai.torch_core import params, rank_distrib
 from fastai.layers import apply_init
-from fastai.learner import Learner, Metric, load_learner
-from fastai.callback.core import Callback, CancelFitException
+from fastai.learner import Learner, Metric
 from fastai.callback.progress import ProgressCallback
-from fastai.callback.schedule import fit_one_cycle, lr_find  # patches Learner
+import fastai.callback.schedule  # noqa: F401 (patches Learner with fit_one_cycle and lr_find)
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.channelslast import ChannelsLast
 from fastai.optimizer import Adam
 from fastai.vision.learner import create_head
-from . import __version__
-from .data import LABELS, N_CLASSES, HPADataError, HPAArgError, hpa_path, _interactive, user_errors, atomic_write
-from .loaders import hpa_dls, hpa_test_dl, unbound_readers
+from .data import LABELS, N_CLASSES, HPADataError, HPAArgError, hpa_path, _interactive, user_errors
+from .loaders import hpa_dls, load_cache
 from .thresholds import macro_f1, save_preds
 from .predict import predict_probs
 from .split import load_split
 from .stats import channel_stats, save_stats, load_stats
-from .callbacks import (LogProgress, rng_state, set_rng_state, opt_to_params, save_checkpoint, load_checkpoint, Checkpoint,
-                                   ChannelsLastInput, BF16Autocast, InferenceAutocast, hpa_versions, HPALearner)
+from .callbacks import LogProgress, load_checkpoint, Checkpoint, ChannelsLastInput, BF16Autocast, InferenceAutocast, HPALearner
+from .callbacks import rng_state, set_rng_state, opt_to_params, save_checkpoint, hpa_versions  # noqa: F401 (their home before 03b_callbacks)
 from .distributed import is_distributed, init_distributed, barrier, one_process, rank0_first, DDPTrainer
 
 # %% auto #0
@@ -290,7 +286,8 @@ def _fold_setup(path, out, split, stats, fold:int, norm:str, show:bool, size:int
         fn = fout/'stats.json'
         if fn.exists(): stats = load_stats(fn)
         else:
-            stats = channel_stats(path, df.Id[~df.is_valid], size=size, cache=cache, show=show)
+            mm = None if cache is None else load_cache(cache, size, 'train')   # read from the cache when it holds these images
+            stats = channel_stats(path, df.Id[~df.is_valid], size=size, cache=mm, show=show)
             if rank_distrib() == 0: fout.mkdir(parents=True, exist_ok=True); save_stats(stats, fn)
     return fout, df, stats
 

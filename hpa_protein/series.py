@@ -4,7 +4,7 @@
 
 # %% ../nbs/06a_series.ipynb #56e77600
 from __future__ import annotations
-import os, shutil, socket, fnmatch
+import os, socket, fnmatch
 from pathlib import Path
 import torch
 from .data import HPAArgError, atomic_write, _kaggle_root, is_dataset

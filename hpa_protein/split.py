@@ -4,12 +4,11 @@
 
 # %% ../nbs/01_split.ipynb #fc4b70f9
 from __future__ import annotations
-import os, sys, time, tempfile, warnings
+import warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
-from .data import (LABELS, N_CLASSES, HPADataError, hpa_path, read_labels, to_multihot,
-                              parse_target, atomic_write_text, HPAArgError, user_errors)
+from .data import LABELS, N_CLASSES, HPADataError, hpa_path, read_labels, to_multihot, atomic_write_text, HPAArgError, user_errors
 
 # %% auto #0
 __all__ = ['label_combos', 'iterative_stratification', 'read_groups', 'split', 'split_report', 'split_quality',

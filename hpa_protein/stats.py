@@ -4,12 +4,12 @@
 
 # %% ../nbs/02_stats.ipynb #4eefc343
 from __future__ import annotations
-import os, sys, json, math, time
+import os, json, math, time
 from pathlib import Path
-import numpy as np, pandas as pd
+import numpy as np
 from fastcore.script import call_parse
-from .data import (CHANNELS, HPADataError, HPAArgError, hpa_path, img_file, read_channel, progress, opencv, atomic_write_text,
-                              pmap, default_workers, user_errors)
+from .data import (CHANNELS, HPADataError, HPAArgError, hpa_path, read_channel, opencv, atomic_write_text, pmap,
+                              default_workers, user_errors)
 from .split import load_split
 
 # %% auto #0
@@ -98,12 +98,10 @@ def _cache_parts(mm, rows, channels, chunk:int=64):
     return [(c, int(hc @ v), int(hc @ (v*v)), int(hc.sum()), len(rows), []) for c, hc in zip(channels, h)]
 
 # %% ../nbs/02_stats.ipynb #b7e1c002
-def _from_cache(path, ids, folder, size, cache, channels):
-    "The cache of `folder` at `size` in `cache` (its folder, or a memmap of `build_cache`) and the rows of `ids`, when it holds them all; else `None`."
-    from hpa_protein.loaders import load_cache  # here: the loaders import this module
-    if ids is None or not set(channels) <= set(CHANNELS): return None
-    mm = load_cache(Path(cache.meta).parent if hasattr(cache, 'meta') else cache, size, Path(folder).name)
-    if mm is None or mm.src != str(path.resolve()/folder): return None  # no cache, or one of other images
+def _from_cache(path, ids, folder, size, mm, channels):
+    "The rows of `ids` in `mm` (a cache of `build_cache` or `load_cache`) when it caches `folder` at `size` and holds them all; else `None`."
+    if ids is None or not set(channels) <= set(CHANNELS) or mm.shape[-1] != size: return None
+    if mm.src != str(path.resolve()/folder): return None  # a cache of other images
     pos = {i: r for r, i in enumerate(mm.ids)}
     rows = [pos.get(str(i)) for i in ids]
     return None if None in rows else (mm, rows)
@@ -117,11 +115,11 @@ def channel_stats(path=None, # Dataset folder (default: `hpa_path()`)
                   skip_bad:bool=False, # Leave out unreadable files (counted) instead of raising
                   allow_missing:bool=False, # With `ids`: use the files that exist
                   show:bool=True, # Show progress
-                  cache=None, # With `ids` and `size`: a cache folder of `build_cache` at `size`; read from it when it holds `ids`
+                  cache=None, # With `ids` and `size`: a cache from `build_cache` or `load_cache` (loaders) at `size`; read from it when it holds `ids`
                  ) -> dict:
     "Per-channel `mean` and `std` (0..1 units) over all pixels of the images, streamed and parallel."
     path = hpa_path(path)
-    if cache is not None and not size: raise HPAArgError(f'cache {cache}: pass the size it was built at (size=...)')
+    if cache is not None and not size: raise HPAArgError(f'cache of {cache.shape[-1]} px: pass the size it was built at (size=...)')
     hit = None if cache is None else _from_cache(path, ids, folder, size, cache, channels)
     if hit is not None:
         mean, std, n_ok, bad = _combine(_cache_parts(*hit, channels), channels)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_thresholds.ipynb #285d2da3
 from __future__ import annotations
-import os, json, tempfile
+import json
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
