@@ -23,7 +23,7 @@ from .data import LABELS, N_CLASSES, HPADataError, HPAArgError, hpa_path, _inter
 from .loaders import hpa_dls, load_cache
 from .thresholds import macro_f1, save_preds
 from .predict import predict_probs
-from .split import load_split
+from .split import fold_split
 from .stats import channel_stats, save_stats, load_stats
 from .callbacks import LogProgress, load_checkpoint, Checkpoint, ChannelsLastInput, BF16Autocast, InferenceAutocast, HPALearner
 from .callbacks import rng_state, set_rng_state, opt_to_params, save_checkpoint, hpa_versions  # noqa: F401 (their home before 03b_callbacks)
@@ -32,7 +32,7 @@ from .distributed import is_distributed, init_distributed, barrier, one_process,
 # %% auto #0
 __all__ = ['resnet_arch', 'load_weights', 'adapt_conv1', 'hpa_resnet', 'cached_imagenet', 'default_weights', 'cli_weights',
            'FocalLoss', 'prior_bias', 'MacroF1', 'hpa_splitter', 'hpa_learner', 'plot_history', 'plot_class_f1',
-           'valid_preds', 'fold_split', 'train', 'train_cli']
+           'valid_preds', 'train', 'train_cli']
 
 # %% ../nbs/03_model.ipynb #994f2e0d
 _FOURTH = ('mean', 'red', 'zero')
@@ -267,15 +267,6 @@ def valid_preds(learn, dl=None,
     return dict(ids=np.array([it[0] for it in items]), probs=probs, y=np.array([it[1] for it in items], np.uint8))
 
 # %% ../nbs/03_model.ipynb #23089c59
-def fold_split(split, # A split CSV (or its folder) with a `fold` column, or a table with one
-               fold:int, # The fold that validates
-              ) -> pd.DataFrame:
-    "The split with fold `fold` as the validation set (`is_valid`), every other fold training."
-    if not isinstance(split, pd.DataFrame): return load_split(split, fold=fold)
-    if 'fold' not in split.columns: raise HPADataError(f'split table: no fold column, cannot select fold {fold}')
-    if fold not in set(split.fold): raise HPADataError(f'split table: fold {fold} not found (folds: {sorted(set(split.fold))})')
-    return split.assign(is_valid=split.fold.values == fold)
-
 def _fold_setup(path, out, split, stats, fold:int, norm:str, show:bool, size:int=None, cache=None) -> tuple:
     "`(out/fold{fold}, its split, its statistics)`: statistics of the training folds at the training `size` (from `cache` when it holds them) unless given."
     if split is None:

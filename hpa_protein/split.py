@@ -12,7 +12,7 @@ from .data import LABELS, N_CLASSES, HPADataError, hpa_path, read_labels, to_mul
 
 # %% auto #0
 __all__ = ['label_combos', 'iterative_stratification', 'read_groups', 'split', 'split_report', 'split_quality',
-           'plot_valid_share', 'kfold', 'save_split', 'load_split', 'split_cli']
+           'plot_valid_share', 'kfold', 'save_split', 'load_split', 'fold_split', 'split_cli']
 
 # %% ../nbs/01_split.ipynb #f9df504f
 def _labels(df, n_folds:int) -> np.ndarray:
@@ -212,6 +212,12 @@ def save_split(df:pd.DataFrame, # A table from `split` or `kfold`
     atomic_write_text(fn, df[cols].to_csv(index=False))
     return Path(fn)
 
+def _select_fold(df, fold:int, src) -> pd.DataFrame:
+    "`df` with fold `fold` as its validation set; `HPADataError` naming `src` when it has no such fold."
+    if 'fold' not in df.columns: raise HPADataError(f'{src}: no fold column, cannot select fold {fold}')
+    if fold not in set(df.fold): raise HPADataError(f'{src}: fold {fold} not found (folds: {sorted(set(df.fold))})')
+    return df.assign(is_valid=df.fold.values == fold)
+
 def load_split(fn, # A CSV written by `save_split`, or a folder holding `split.csv`
                fold:int=None, # With a `fold` column: make this fold the validation set
               ) -> pd.DataFrame:
@@ -223,10 +229,7 @@ def load_split(fn, # A CSV written by `save_split`, or a folder holding `split.c
     if 'fold' in raw.columns:
         try: res['fold'] = raw['fold'].astype(int).values
         except ValueError: raise HPADataError(f'{fn}: column fold must hold integers') from None
-    if fold is not None:
-        if 'fold' not in res.columns: raise HPADataError(f'{fn}: no fold column, cannot select fold {fold}')
-        if fold not in set(res.fold): raise HPADataError(f'{fn}: fold {fold} not found (folds: {sorted(set(res.fold))})')
-        res['is_valid'] = res.fold.values == fold
+    if fold is not None: res = _select_fold(res, fold, fn)
     else:
         if 'is_valid' not in raw.columns: raise HPADataError(f'{fn}: missing column is_valid; found {list(raw.columns)}')
         v = raw['is_valid'].str.strip().str.lower()
@@ -234,6 +237,12 @@ def load_split(fn, # A CSV written by `save_split`, or a folder holding `split.c
         if bad.any(): raise HPADataError(f'{fn}: line {int(np.flatnonzero(bad)[0]) + 2}: is_valid must be True/False, got {raw.is_valid[bad].iloc[0]!r}')
         res['is_valid'] = v.isin(['true', '1']).values
     return res[['Id', 'Target', 'is_valid'] + (['fold'] if 'fold' in res.columns else [])]
+
+def fold_split(split, # A split CSV (or its folder) with a `fold` column, or a table with one
+               fold:int, # The fold that validates
+              ) -> pd.DataFrame:
+    "The split with fold `fold` as the validation set (`is_valid`), every other fold training."
+    return _select_fold(split, fold, 'split table') if isinstance(split, pd.DataFrame) else load_split(split, fold=fold)
 
 # %% ../nbs/01_split.ipynb #c0ee3e06
 @call_parse
