@@ -141,3 +141,13 @@ def test_only_user_errors_become_one_line(monkeypatch, capsys):
     with pytest.raises(KeyError): cli('bug')                              # a bug is not a user error
     monkeypatch.setenv('HPA_TRACEBACK', '1')
     with pytest.raises(HPADataError): cli('data')                        # asked for the traceback
+
+def test_commands_start_with_their_own_output():
+    "No library deprecation notice before a command's output (torch's jit.script FutureWarning, raised importing fastai)."
+    import subprocess, sys
+    from pathlib import Path
+    env = {k: v for k, v in __import__('os').environ.items() if k != 'PYTHONWARNINGS'}
+    for cmd in ('hpa_train', 'hpa_demo', 'hpa_kfold'):
+        r = subprocess.run([Path(sys.executable).parent/cmd, '--help'], capture_output=True, text=True, env=env)
+        assert r.returncode == 0 and r.stdout.startswith(f'usage: {cmd}'), (cmd, r.stdout[:200], r.stderr[-500:])
+        assert 'Warning' not in r.stderr, (cmd, r.stderr[-1000:])
