@@ -145,7 +145,8 @@ def widen_figures(path, body_px=BODY_PX):
         if c['cell_type'] != 'code': continue
         src = ''.join(c['source'])
         w = max([png_width(o['data']['image/png']) for o in c.get('outputs', []) if 'image/png' in o.get('data', {})], default=0)
-        if w > body_px and not _COLUMN_OPT.search(src): c['source'], n = '#| column: page-right\n' + src, n + 1
+        if w > body_px and not _COLUMN_OPT.search(src) and not src.startswith('%%'):  # a cell magic stays first
+            c['source'], n = '#| column: page-right\n' + src, n + 1
     if n: Path(path).write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding='utf-8')
     return n
 
