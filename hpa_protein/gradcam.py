@@ -8,7 +8,7 @@ import re, difflib
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.script import call_parse, Param
-from .data import LABELS, N_CLASSES, HPAArgError, HPADataError, hpa_path, composite, save_fig, user_errors
+from .data import LABELS, N_CLASSES, CHANNELS, HPAArgError, HPADataError, hpa_path, composite, save_fig, user_errors
 from .thresholds import check_probs, check_thresholds, load_preds, load_thresholds, class_report, apply_thresholds
 
 # %% auto #0
@@ -92,19 +92,21 @@ def grad_cam(model, # An `hpa_resnet` model, or `learn.model`
 def show_cam(img, # A `(4, H, W)` uint8 sample
              cam, # Its map, values in [0, 1] (from `grad_cam`), at any size: drawn over the whole image
              title:str=None, ax=None,
-             alpha:float=0.6, # Opacity at the map's maximum
-             cmap:str='jet', figsize=(2.5, 2.5)):
-    "The composite of `img` with `cam` over it, opaque in proportion to the map."
+             alpha:float=0.75, # Opacity at the map's maximum
+             color=(1., 0., 1.), # The map's one hue (magenta: apart from the green it lies on)
+             figsize=(2.5, 2.5)):
+    "The green stain of `img` (the protein, where every label lives) with `cam` over it in one hue, opaque in proportion to the map; returns the map's image (for a colour bar)."
     import matplotlib.pyplot as plt
+    from matplotlib.colors import LinearSegmentedColormap
     if ax is None: _, ax = plt.subplots(figsize=figsize)
     img, cam = np.asarray(img), np.clip(np.asarray(cam, np.float32), 0, 1)
     H, W = img.shape[-2:]
-    ax.imshow(composite(img))
-    rgba = plt.get_cmap(cmap)(cam); rgba[..., 3] = alpha * cam
-    ax.imshow(rgba, extent=(-.5, W - .5, H - .5, -.5), interpolation='bilinear')
+    ax.imshow(composite(img[CHANNELS.index('green')][None], ('green',)))
+    cm = LinearSegmentedColormap.from_list('cam', [(*color, 0.), (*color, alpha)])
+    im = ax.imshow(cam, cmap=cm, vmin=0, vmax=1, extent=(-.5, W - .5, H - .5, -.5), interpolation='bilinear')
     if title: ax.set_title(title, fontsize=7)
     ax.axis('off')
-    return ax
+    return im
 
 # %% ../nbs/04a_gradcam.ipynb #29bcec5b
 def confident_cases(probs, # `(N, 28)` validation probabilities
@@ -154,7 +156,7 @@ def cam_figure(learn, # A trained Learner (from `train`, or `load_learner` of it
     import matplotlib.pyplot as plt
     c, y = label_id(label), np.asarray(y)
     cases = confident_cases(probs, y, c, th, n)
-    fig, axs = plt.subplots(2, n, figsize=(panel*n, panel*2 + 1.1), squeeze=False)
+    fig, axs = plt.subplots(2, n, figsize=(panel*n + 0.6, panel*2 + 1.1), squeeze=False)
     for ax in axs.flat: ax.axis('off')
     if len(cases):
         x, imgs = cam_images(learn, path, [ids[r] for r in cases.row], folder)
@@ -165,9 +167,9 @@ def cam_figure(learn, # A trained Learner (from `train`, or `load_learner` of it
         for ax, k in zip(axs[i], sel):
             r = cases.row.iloc[k]
             zero = ' (map 0)' if cams[k].max() == 0 else ''
-            show_cam(imgs[k], cams[k], f'{kind} p={cases.prob.iloc[k]:.2f}{zero}\ntrue {np.flatnonzero(y[r]).tolist()}', ax=ax)
+            im = show_cam(imgs[k], cams[k], f'{kind} p={cases.prob.iloc[k]:.2f}{zero}\ntrue {np.flatnonzero(y[r]).tolist()}', ax=ax)
+    if len(cases): fig.colorbar(im, ax=axs.ravel().tolist(), shrink=0.6, label='Grad-CAM (each map over its maximum)')
     fig.suptitle(f'{c} {LABELS[c]}, threshold {check_thresholds(th)[c]:.2f}: TP (top), FP (bottom)', fontsize=8)
-    fig.tight_layout()
     return fig
 
 # %% ../nbs/04a_gradcam.ipynb #7e2effca
