@@ -143,13 +143,14 @@ def plot_green_beside(real:pd.DataFrame, # `path` of a real green-stain PNG and 
                      ):
     "Real green stains (top row) above the green stain of an image of `path` with the same single label (bottom row)."
     import matplotlib.pyplot as plt
+    def green(a): return composite(np.clip(a / max(np.percentile(a, 99.5), 1) * 255, 0, 255)[None], ('green',))  # own contrast
     fig, axs = plt.subplots(2, len(real), figsize=(1.45 * len(real) + 0.6, 3.5), squeeze=False)
     for k, (fn, t) in enumerate(zip(real.path, real.Target)):
         lbl = int(t)
-        axs[0, k].imshow(composite(read_channel(fn, size)[None], ('green',)))
+        axs[0, k].imshow(green(read_channel(fn, size)))
         axs[0, k].set_title(LABELS[lbl].replace(' ', '\n', 1), fontsize=8)
         ids = class_ids(df, lbl, 1, seed, only=True)
-        if ids: axs[1, k].imshow(composite(read_channel(img_file(Path(path)/'train', ids[0], 'green'), size)[None], ('green',)))
+        if ids: axs[1, k].imshow(green(read_channel(img_file(Path(path)/'train', ids[0], 'green'), size)))
     for ax in axs.flat: ax.set_xticks([]); ax.set_yticks([]); ax.spines[:].set_visible(False)
     axs[0, 0].set_ylabel('real', fontsize=9); axs[1, 0].set_ylabel('synthetic', fontsize=9)
     fig.tight_layout(h_pad=0.3, w_pad=0.3)

@@ -168,7 +168,7 @@ if hasattr(os, 'register_at_fork'):  # POSIX: a forked child has none of the par
 
 # %% ../nbs/02a_loaders.ipynb #ab6ec887
 class HPADL(TfmdDL):
-    "A `TfmdDL` reading items with the process's pool of `n_threads` threads (`_pool`); optional weighted sampling."
+    "A `TfmdDL` reading items with the process's pool of `n_threads` threads (_pool); optional weighted sampling."
     def __init__(self, dataset=None, n_threads:int=None, prefetch:int=2, wgts=None,
                  batch_reads:bool=True, # From a uint8 cache: read each batch with one index into it (else item by item)
                  **kwargs):

@@ -111,7 +111,8 @@ def run_pipeline(dest='outputs/demo', # Output folder: the dataset goes in DEST/
     with step('1/9 dataset', times):
         if path is None: path = synth_data(dest/'data', n_train=n_train, n_test=n_test, size=synth_size, seed=seed,
                                            min_per_class=min_per_class)
-        path = Path(path); print(f'   {path}')
+        path = Path(path)
+        if show: print(f'   {path}')
     with step('2/9 validate', times): _check_data(path, synth_size, show)
     with step('3/9 EDA figures', times): eda_figures(path, dest/'figures')
     with step('4/9 split', times): df = _demo_split(path, folds, valid_pct, seed); save_split(df, dest/'split.csv')

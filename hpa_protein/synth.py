@@ -749,7 +749,8 @@ def default_synth(show:bool=True, # Show progress while generating
         if fcntl: fcntl.flock(lock, fcntl.LOCK_EX)
         if not (dest/'train.csv').exists():
             for p in home.glob(f'.{dest.name}.*-*'): shutil.rmtree(p, ignore_errors=True)   # left by a killed run
-            if show: print(f'Generating the synthetic dataset in {dest} (once) ...', flush=True)
+            where = f'$HPA_HOME/{dest.name}' if os.environ.get('HPA_HOME') else str(dest).replace(str(Path.home()), '~')   # no machine path in a log
+            if show: print(f'Generating the synthetic dataset in {where} (once) ...', flush=True)
             make_synth(dest, show=show, overwrite=True, **DEFAULT_SYNTH)
     return dest
 

@@ -13,43 +13,11 @@ from .data import (LABELS, N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS
                               user_errors)
 
 # %% auto #0
-__all__ = ['SHRINK', 'check_probs', 'check_thresholds', 'apply_thresholds', 'f1_per_class', 'macro_f1', 'sim_labels', 'sim_preds',
-           'f1_cuts', 'global_threshold', 'best_thresholds', 'plot_f1_curves', 'label_fractions', 'fraction_thresholds',
-           'compare_rules', 'crossfit_f1', 'class_report', 'plot_class_report', 'confident_mistakes', 'show_mistakes',
-           'confusion_pairs', 'save_thresholds', 'load_thresholds', 'save_preds', 'load_preds', 'tune_thresholds',
-           'thresholds_cli']
-
-# %% ../nbs/04_thresholds.ipynb #b12ee333
-def check_probs(probs, name:str='probs') -> np.ndarray:
-    "`probs` as a float `(N, 28)` array; `HPADataError` naming the rows with NaN or values outside [0, 1]."
-    p = np.asarray(probs)
-    if p.ndim != 2 or p.shape[1] != N_CLASSES:
-        raise HPADataError(f'{name}: expected shape (N, {N_CLASSES}), got {p.shape}')
-    if not np.issubdtype(p.dtype, np.floating): p = p.astype(np.float32)
-    bad = ~np.isfinite(p).all(1)
-    if bad.any():
-        rows = np.flatnonzero(bad)
-        raise HPADataError(f'{name}: {len(rows)} row(s) with NaN or infinite probabilities, e.g. rows {rows[:10].tolist()}')
-    out = (p < 0) | (p > 1)
-    if out.any():
-        rows = np.flatnonzero(out.any(1))
-        raise HPADataError(f'{name}: {len(rows)} row(s) with values outside [0, 1], e.g. rows {rows[:10].tolist()}')
-    return p
-
-def check_thresholds(th, name:str='thresholds') -> np.ndarray:
-    "`th` as a float64 array of 28 values in [0, 1]; a scalar is broadcast. `HPADataError` otherwise."
-    t = np.asarray(th, dtype=np.float64)
-    if t.ndim == 0: t = np.full(N_CLASSES, float(t))
-    if t.shape != (N_CLASSES,): raise HPADataError(f'{name}: expected {N_CLASSES} values (one per label), got shape {t.shape}')
-    bad = np.flatnonzero(~np.isfinite(t) | (t < 0) | (t > 1))
-    if len(bad): raise HPADataError(f'{name}: value(s) outside [0, 1] for ' + ', '.join(f'{LABELS[i]} ({t[i]})' for i in bad))
-    return t
-
-def _check_y(y, probs):
-    y = np.asarray(y)
-    if y.shape != probs.shape: raise HPADataError(f'y: expected shape {probs.shape} like probs, got {y.shape}')
-    if not np.isin(y, (0, 1)).all(): raise HPADataError('y: expected a 0/1 multi-hot array')
-    return y.astype(np.uint8)
+__all__ = ['SHRINK', 'apply_thresholds', 'f1_per_class', 'macro_f1', 'sim_labels', 'sim_preds', 'f1_cuts', 'global_threshold',
+           'best_thresholds', 'plot_f1_curves', 'label_fractions', 'fraction_thresholds', 'compare_rules',
+           'crossfit_f1', 'class_report', 'plot_class_report', 'confident_mistakes', 'show_mistakes', 'confusion_pairs',
+           'check_probs', 'check_thresholds', 'save_thresholds', 'load_thresholds', 'save_preds', 'load_preds',
+           'tune_thresholds', 'thresholds_cli']
 
 # %% ../nbs/04_thresholds.ipynb #98deeaa9
 def apply_thresholds(probs, # `(N, 28)` probabilities
@@ -321,6 +289,38 @@ def confusion_pairs(y, pred, n:int=10) -> pd.DataFrame:
     return pd.DataFrame({'missed': [LABELS[k] for k in i[keep]], 'predicted instead': [LABELS[k] for k in j[keep]],
                          'count': m[i, j][keep], 'missed total': fn.sum(0)[i[keep]]})
 
+# %% ../nbs/04_thresholds.ipynb #b12ee333
+def check_probs(probs, name:str='probs') -> np.ndarray:
+    "`probs` as a float `(N, 28)` array; `HPADataError` naming the rows with NaN or values outside [0, 1]."
+    p = np.asarray(probs)
+    if p.ndim != 2 or p.shape[1] != N_CLASSES:
+        raise HPADataError(f'{name}: expected shape (N, {N_CLASSES}), got {p.shape}')
+    if not np.issubdtype(p.dtype, np.floating): p = p.astype(np.float32)
+    bad = ~np.isfinite(p).all(1)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        raise HPADataError(f'{name}: {len(rows)} row(s) with NaN or infinite probabilities, e.g. rows {rows[:10].tolist()}')
+    out = (p < 0) | (p > 1)
+    if out.any():
+        rows = np.flatnonzero(out.any(1))
+        raise HPADataError(f'{name}: {len(rows)} row(s) with values outside [0, 1], e.g. rows {rows[:10].tolist()}')
+    return p
+
+def check_thresholds(th, name:str='thresholds') -> np.ndarray:
+    "`th` as a float64 array of 28 values in [0, 1]; a scalar is broadcast. `HPADataError` otherwise."
+    t = np.asarray(th, dtype=np.float64)
+    if t.ndim == 0: t = np.full(N_CLASSES, float(t))
+    if t.shape != (N_CLASSES,): raise HPADataError(f'{name}: expected {N_CLASSES} values (one per label), got shape {t.shape}')
+    bad = np.flatnonzero(~np.isfinite(t) | (t < 0) | (t > 1))
+    if len(bad): raise HPADataError(f'{name}: value(s) outside [0, 1] for ' + ', '.join(f'{LABELS[i]} ({t[i]})' for i in bad))
+    return t
+
+def _check_y(y, probs):
+    y = np.asarray(y)
+    if y.shape != probs.shape: raise HPADataError(f'y: expected shape {probs.shape} like probs, got {y.shape}')
+    if not np.isin(y, (0, 1)).all(): raise HPADataError('y: expected a 0/1 multi-hot array')
+    return y.astype(np.uint8)
+
 # %% ../nbs/04_thresholds.ipynb #513ee5c0
 def save_thresholds(th, fn) -> Path:
     "Write 28 thresholds to `fn` as JSON keyed by label name (atomic)."
@@ -370,7 +370,7 @@ def load_preds(fn) -> tuple:
     return ids, probs, (_check_y(arrs['y'], probs) if 'y' in arrs else None)
 
 # %% ../nbs/04_thresholds.ipynb #e56b0336
-SHRINK = 10.  # the stages' shrinkage of rare classes (tune_thresholds, hpa_thresholds, hpa_kfold): measured in bench/bench_tta_thresholds.py
+SHRINK = 3.  # the stages' shrinkage of rare classes (tune_thresholds, hpa_thresholds, hpa_kfold): chosen on validation predictions (04_thresholds)
 
 def _image_folder(path, ids):
     "`path/train` when it holds the images of `ids` (no dataset is generated for this), else None."

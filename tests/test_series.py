@@ -49,6 +49,7 @@ def run_nb(nb, work, env, timeout=600) -> str:
     assert r.returncode == 0, f'{nb} failed under Run All:\n{r.stdout[-3000:]}\n{r.stderr[-5000:]}'
     import nbformat
     out = nbformat.read(work/f'{nb}.out.ipynb', as_version=4)
+    print(f"{nb}: Run All in {out.metadata.papermill.duration:.0f} s", flush=True)  # shown with pytest -s
     return '\n'.join(o.get('text', '') for c in out.cells if c.cell_type == 'code' for o in c.get('outputs', []))
 
 def attach(work, input_root, name) -> Path:
