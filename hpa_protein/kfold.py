@@ -106,14 +106,15 @@ def kfold_train(path=None, # Dataset folder (default: `hpa_path()`)
     "Train every unfinished fold, tune thresholds out of fold, average the fold models on the test set and submit."
     if rule not in ('f1', 'fraction'): raise HPAArgError(f"rule: expected 'f1' or 'fraction', got {rule!r}")
     path, out = hpa_path(path), Path(out)
+    say = print if show else (lambda *a, **kw: None)   # the progress lines, with `show`
     out.mkdir(parents=True, exist_ok=True)
     df = kfold_split(path, out, n_splits, split_seed, groups)
     times = {}
     for k, d in enumerate(fold_dirs(out, n_splits)):
         if (d/'export.pkl').exists() and (d/'valid_preds.npz').exists():
-            print(f'== fold {k+1}/{n_splits}: done already ({d})', flush=True); continue
+            say(f'== fold {k+1}/{n_splits}: done already ({d})', flush=True); continue
         n_trn, n_val = int((df.fold != k).sum()), int((df.fold == k).sum())
-        print(f'== fold {k+1}/{n_splits}: training on {n_trn} images, validating on {n_val}', flush=True)
+        say(f'== fold {k+1}/{n_splits}: training on {n_trn} images, validating on {n_val}', flush=True)
         t0 = time.time()
         train(path, out, out/'split.csv', fold=k, resume=True, show=show, tta=tta, **train_kwargs)  # out of fold with the test TTA
         times[f'fold{k}'] = round(time.time() - t0, 1)
@@ -124,11 +125,11 @@ def kfold_train(path=None, # Dataset folder (default: `hpa_path()`)
     f_cf, per_fold = crossfold_f1(probs, y, fold, shrink=shrink)
     res = dict(n_splits=n_splits, oof_f1_05=macro_f1(y, probs), oof_f1_crossfit=f_cf,
                oof_f1_tuned=macro_f1(y, probs, th), per_fold=per_fold.round(4).to_dict('records'))
-    print(f'out-of-fold macro F1 ({len(ids)} images): {res["oof_f1_05"]:.4f} at 0.5, {f_cf:.4f} cross-fitted '
+    say(f'out-of-fold macro F1 ({len(ids)} images): {res["oof_f1_05"]:.4f} at 0.5, {f_cf:.4f} cross-fitted '
           f'(each fold thresholded by the others), {res["oof_f1_tuned"]:.4f} tuned and scored on the same rows', flush=True)
-    print(per_fold.round(4).to_string(index=False), flush=True)
+    say(per_fold.round(4).to_string(index=False), flush=True)
     for k, d in enumerate(fold_dirs(out, n_splits)):
-        print(f'== predicting the test set with fold {k+1}/{n_splits}', flush=True)
+        say(f'== predicting the test set with fold {k+1}/{n_splits}', flush=True)
         predict_test(d, path, tta=tta, thresholds=out/'thresholds.json', fill_empty=fill_empty, show=show)
     ens = ensemble([d/'test_probs.npz' for d in fold_dirs(out, n_splits)])
     save_preds(out/'test_probs.npz', *ens)
@@ -138,11 +139,11 @@ def kfold_train(path=None, # Dataset folder (default: `hpa_path()`)
     if (path/'test_labels.csv').exists():
         res['test'] = _test_report(path, out, n_splits, ens, th, fill_empty)
         lines = [f'  {k}: {v}' if isinstance(v, list) else f'  {k}: {v:.4f}' for k, v in res['test'].items()]
-        print('test macro F1 (the test labels are known):\n' + '\n'.join(lines), flush=True)
+        say('test macro F1 (the test labels are known):\n' + '\n'.join(lines), flush=True)
     res.update(rule=rule, train_s=times)
     atomic_write(out/'kfold.json', lambda f: f.write(json.dumps(res, indent=1)), suffix='.json')
     how = 'out-of-fold thresholds' if rule == 'f1' else 'class-fraction thresholds'
-    print(f'wrote {out/"submission.csv"} (the mean of {n_splits} fold models, {how}) and {out/"kfold.json"}', flush=True)
+    say(f'wrote {out/"submission.csv"} (the mean of {n_splits} fold models, {how}) and {out/"kfold.json"}', flush=True)
     return res
 
 # %% ../nbs/05a_kfold.ipynb #6eb9eabc
