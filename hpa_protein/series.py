@@ -18,7 +18,7 @@ __all__ = ['BLOG_RECIPE', 'DEMO_RECIPE', 'find_inputs', 'find_output', 'is_onlin
 # %% ../nbs/06a_series.ipynb #dcd8dc51
 BLOG_RECIPE = dict(arch='resnet34', size=512, bs=32, frozen_epochs=1, epochs=16, lr='auto', gamma=2., head='fastai',
                    norm='stats', oversample=0.5, tta=8, cache=False)
-DEMO_RECIPE = dict(arch='resnet34', size=DEMO_SIZE, bs=32, frozen_epochs=0, epochs=DEMO_EPOCHS, lr=DEMO_LR, gamma=0.,
+DEMO_RECIPE = dict(arch='resnet34', size=DEMO_SIZE, bs=32, frozen_epochs=0, epochs=DEMO_EPOCHS, lr=DEMO_LR, gamma=2.,
                    head='linear', norm='image', oversample=0.5, tta=8, cache=True)
 
 # %% ../nbs/06a_series.ipynb #bb42f864

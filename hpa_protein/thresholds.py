@@ -370,7 +370,7 @@ def load_preds(fn) -> tuple:
     return ids, probs, (_check_y(arrs['y'], probs) if 'y' in arrs else None)
 
 # %% ../nbs/04_thresholds.ipynb #e56b0336
-SHRINK = 3.  # the stages' shrinkage of rare classes (tune_thresholds, hpa_thresholds, hpa_kfold): chosen on validation predictions (04_thresholds)
+SHRINK = 0.  # the stages' shrinkage of rare classes (tune_thresholds, hpa_thresholds, hpa_kfold): chosen on the demo model's validation predictions (04_thresholds)
 
 def _image_folder(path, ids):
     "`path/train` when it holds the images of `ids` (no dataset is generated for this), else None."
