@@ -4,31 +4,29 @@
 
 # %% ../nbs/05_predict.ipynb #f3ce2b34
 from __future__ import annotations
-import os, json, tempfile
+import os, tempfile
 from contextlib import nullcontext
 from pathlib import Path
 import numpy as np, pandas as pd
 import torch
 from fastcore.script import call_parse
+from fastai.torch_core import TensorImage
 from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, img_file, read_labels,
-                              read_sample, parse_target, to_multihot, from_multihot, progress, atomic_write,
+                              parse_target, to_multihot, from_multihot, progress, atomic_write,
                               read_ids, user_errors, HPAArgError)
 from .thresholds import (check_probs, check_thresholds, apply_thresholds, f1_per_class, load_thresholds,
                                     save_preds, load_preds, save_thresholds, fraction_thresholds, label_fractions)
 from .dups import dup_labels
+from .loaders import hpa_test_dl
 
 # %% auto #0
-__all__ = ['dihedral', 'predict_probs', 'check_test_images', 'TestImages', 'test_loader', 'ensemble', 'check_submission',
-           'write_submission', 'score_submission', 'read_dups', 'dup_overrides', 'make_test_dl', 'train_crop',
-           'predict_test', 'predict_cli']
+__all__ = ['dihedral', 'predict_probs', 'check_test_images', 'ensemble', 'check_submission', 'write_submission',
+           'score_submission', 'read_dups', 'dup_overrides', 'train_crop', 'predict_test', 'predict_cli']
 
 # %% ../nbs/05_predict.ipynb #ef4f45a6
 def dihedral(x, k:int):
-    "The `k`-th (0..7) of the 8 symmetries of the square, on the last two dims of `x` (square images)."
-    if k & 4: x = x.transpose(-1, -2)
-    if k & 1: x = x.flip(-1)
-    if k & 2: x = x.flip(-2)
-    return x
+    "fastai's `k`-th (0..7) symmetry of the square on the last two dims of `x`, as a plain tensor (square images)."
+    return TensorImage(x).dihedral(k).as_subclass(torch.Tensor)
 
 # %% ../nbs/05_predict.ipynb #ccc709cc
 def _tta_ks(tta):
@@ -99,22 +97,7 @@ def check_test_images(folder, ids):
         elif miss: probs.append(f'Id {id}: missing ' + ', '.join(img_file(folder, id, c).name for c in miss))
     if probs: raise HPADataError(f'{folder}: {len(probs)} of {len(ids)} test Id(s) lack images:\n  ' + '\n  '.join(probs))
 
-class TestImages(torch.utils.data.Dataset):
-    "The 4-channel test images of `ids` in `folder` as normalised float tensors `(4, size, size)`."
-    def __init__(self, folder, ids, size:int=None, mean=None, std=None):
-        self.folder, self.ids, self.size = Path(folder), list(ids), size
-        self.mean = np.asarray(mean if mean is not None else [0.]*4, np.float32)[:, None, None]
-        self.std = np.asarray(std if std is not None else [1.]*4, np.float32)[:, None, None]
-    def __len__(self): return len(self.ids)
-    def __getitem__(self, i):
-        img = read_sample(self.folder, self.ids[i], self.size).astype(np.float32) / 255
-        return (torch.from_numpy((img - self.mean) / self.std),)
 
-def test_loader(folder, ids, size:int=None, stats:dict=None, bs:int=16, num_workers:int=0):
-    "A torch `DataLoader` over `TestImages`, in the order of `ids`."
-    stats = stats or {}
-    ds = TestImages(folder, ids, size, stats.get('mean'), stats.get('std'))
-    return torch.utils.data.DataLoader(ds, batch_size=bs, shuffle=False, num_workers=num_workers)
 
 # %% ../nbs/05_predict.ipynb #285d6a9e
 def _few(xs, n=5): xs = sorted(map(str, xs)); return ', '.join(map(repr, xs[:n])) + (f' and {len(xs)-n} more' if len(xs) > n else '')
@@ -251,20 +234,6 @@ def dup_overrides(ids, # The test Ids
     d = dup_labels(dups, train)
     return d[d.Id.isin(set(map(str, ids)))].reset_index(drop=True)
 
-# %% ../nbs/05_predict.ipynb #d44fbbfb
-def _out_stats(out):
-    "The channel statistics in `out/stats.json` (from `hpa_stats`), or None."
-    fn = Path(out)/'stats.json'
-    return json.loads(fn.read_text()) if fn.is_file() else None
-
-def make_test_dl(learn, path, ids, bs:int=16, size:int=None, stats=None, show:bool=True):
-    "The test loader for `learn`: `hpa_test_dl` when its `dls` come from `hpa_dls`, else `test_loader(size, stats)`."
-    try:
-        from hpa_protein.loaders import hpa_test_dl, _find_reader
-        _find_reader(learn.dls)
-    except (ImportError, ValueError, AttributeError, TypeError): return test_loader(Path(path)/'test', ids, size, stats, bs)
-    return hpa_test_dl(learn.dls, path, ids, bs=bs, show=show)
-
 # %% ../nbs/05_predict.ipynb #8d2fab33
 def _check_writable(out):
     "Fail early, naming `out`, if results cannot be written there."
@@ -320,7 +289,6 @@ def predict_test(out='outputs', # Folder with export.pkl (and thresholds.json); 
                  thresholds=None, # A thresholds.json (default: OUT/thresholds.json if present, else 0.5)
                  fill_empty:bool=False, # Never leave a row empty
                  bs:int=16, # Batch size
-                 size:int=None, # Image size, if the learner does not carry it
                  learn=None, # Use this Learner instead of loading OUT/export.pkl
                  show:bool=True, # Progress bar
                  dups=None, # Off by default. `hpa_dups`' CSV (e.g. OUT/dups.csv): test images that duplicate labelled train images take their labels
@@ -332,7 +300,7 @@ def predict_test(out='outputs', # Folder with export.pkl (and thresholds.json); 
     out, path = Path(out), hpa_path(path)
     ids, sample_csv, over, th, fracs = _predict_inputs(out, path, tta, dups, rule, thresholds, show)
     if learn is None: learn = _load_export(Path(export) if export is not None else out/'export.pkl')
-    dl = make_test_dl(learn, path, ids, bs, size, _out_stats(out), show=show)
+    dl = hpa_test_dl(learn.dls, path, ids, bs=bs, show=show)
     crop = train_crop(learn)
     if crop and not grid and show:
         print(f'the model was trained on {crop}-px windows: predicting whole images, as its validation did '
@@ -356,13 +324,12 @@ def predict_cli(out:str='outputs', # Folder with export.pkl (from hpa_train); re
                 rule:str='f1', # 'f1' (tuned thresholds) or 'fraction' (each label's test share matched to its share in train.csv)
                 fill_empty:bool=False, # Never leave a row empty (take the most probable label)
                 bs:int=16, # Batch size
-                size:int=None, # Image size, if the exported learner does not carry it
                 dups:str=None, # Off by default. hpa_dups' CSV (e.g. OUT/dups.csv): test images that duplicate labelled train images take their labels
                 grid:int=None, # Predict GRID-px tiles of each image, max over them (default: whole images, as the validation of hpa_train)
                ):
     "Predict the test images with TTA; write OUT/test_probs.npz and OUT/submission.csv."
     path = hpa_path(path)
-    sub = predict_test(out, path, tta, how, thresholds, fill_empty, bs, size, dups=dups, rule=rule, grid=grid)
+    sub = predict_test(out, path, tta, how, thresholds, fill_empty, bs, dups=dups, rule=rule, grid=grid)
     n_lab = sub.Predicted.str.split().str.len()
     print(f'wrote {Path(out)/"submission.csv"}: {len(sub)} images, {n_lab.mean():.2f} labels per image, '
           f'{(n_lab == 0).sum()} empty')

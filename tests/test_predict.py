@@ -6,7 +6,7 @@ from torch import nn
 
 from hpa_protein.data import CHANNELS, LABELS, HPADataError, img_file, read_ids
 from hpa_protein.thresholds import thresholds_cli, sim_preds, load_thresholds, save_thresholds, load_preds
-from hpa_protein.predict import predict_cli, predict_test, score_submission
+from hpa_protein.predict import predict_cli, predict_test, score_submission, predict_probs
 from conftest import TinyNet, tiny_dataset
 
 def _dataset(root, n_train=12, n_test=7, size=32):
@@ -63,8 +63,9 @@ def test_predict_cli(run, capsys):
     np.testing.assert_allclose(load_preds(out/'again'/'test_probs.npz')[1], probs, atol=1e-6)
     assert sub2.equals(sub)
     from fastai.learner import load_learner
-    from hpa_protein.predict import make_test_dl
-    assert type(make_test_dl(load_learner(out/'export.pkl', cpu=True), path, ids[:2])).__name__ == 'HPADL'  # the training preprocessing
+    from hpa_protein.loaders import hpa_test_dl
+    ld = load_learner(out/'export.pkl', cpu=True)  # the training preprocessing travels with the export
+    np.testing.assert_allclose(predict_probs(ld, hpa_test_dl(ld.dls, path, ids), 4, show=False), probs, atol=1e-6)
     m, per = score_submission(out/'submission.csv', path/'test_labels.csv')
     assert 0 <= m <= 1 and len(per) == 28
 
