@@ -4,11 +4,12 @@
 
 # %% ../nbs/00a_data.ipynb #d33b819b
 from __future__ import annotations
-import os, sys, tempfile, warnings
+import os, sys, tempfile, warnings, fnmatch
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
 from fastcore.script import call_parse
+from fastcore.basics import ifnone
 from .core import (LABELS, N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS_PER_IMAGE, hpa_home,
                               img_file, HPADataError, HPAArgError, USER_ERRORS, one_line, user_errors, opencv,
                               progress, default_workers, pmap)
@@ -16,8 +17,9 @@ from .core import _interactive  # noqa: F401 -- re-exported: `model` imports it 
 from .synth import default_synth
 
 # %% auto #0
-__all__ = ['KAGGLE_ROOT', 'is_dataset', 'find_datasets', 'hpa_path', 'parse_target', 'read_labels', 'read_ids', 'to_multihot',
-           'from_multihot', 'read_channel', 'read_sample', 'atomic_write', 'atomic_write_text', 'save_fig', 'write_png',
+__all__ = ['KAGGLE_ROOT', 'is_dataset', 'is_synthetic', 'find_datasets', 'find_inputs', 'hpa_path', 'parse_target', 'read_labels',
+           'read_ids', 'to_multihot', 'from_multihot', 'read_channel', 'read_sample', 'atomic_write',
+           'atomic_write_text', 'save_fig', 'write_png', 'check_probs', 'check_thresholds', 'save_preds', 'load_preds',
            'composite', 'show_sample', 'check_png', 'validate', 'validate_cli', 'LABELS', 'N_CLASSES', 'CHANNELS',
            'OFFICIAL_COUNTS', 'OFFICIAL_LABELS_PER_IMAGE', 'hpa_home', 'img_file', 'HPADataError', 'HPAArgError',
            'USER_ERRORS', 'one_line', 'user_errors', 'opencv', 'progress', 'default_workers', 'pmap']
@@ -37,21 +39,39 @@ def is_dataset(folder) -> bool:
 
 def _kaggle_root() -> Path: return Path(os.environ.get('HPA_KAGGLE_ROOT') or KAGGLE_ROOT)
 
+def is_synthetic(path) -> bool:
+    "Is `path` a synthetic dataset (`hpa_synth` writes its test labels, `test_labels.csv`; Kaggle keeps the real ones)?"
+    return (Path(path)/'test_labels.csv').is_file()
+
+def _walk(root, depth:int):
+    "`(folder, its entries)` for `root` and the folders below it, `depth` levels at most, never into a dataset's images."
+    level = [Path(root)] if Path(root).is_dir() else []
+    for _ in range(depth + 1):
+        below = []
+        for d in level:
+            try: entries = sorted(os.scandir(d), key=lambda e: e.name)
+            except OSError: continue  # unreadable: not ours to search
+            yield d, entries
+            skip = ('train', 'test') if is_dataset(d) else ()
+            below += [Path(e.path) for e in entries if e.is_dir() and not e.name.startswith('.') and e.name not in skip]
+        level = below
+
 def find_datasets(root=None, # Folder to search (default: `$HPA_KAGGLE_ROOT`, else `KAGGLE_ROOT`)
                   depth:int=4, # Folder levels below `root` to look at
                  ) -> list:
     "Every dataset folder under `root` (see `is_dataset`); full Kaggle layout first, then shortest path."
-    root = Path(root) if root is not None else _kaggle_root()
-    found, level = [], [root] if root.is_dir() else []
-    for _ in range(depth + 1):
-        below = []
-        for d in level:
-            if is_dataset(d): found.append(d); continue  # never walk into its image folders
-            try: below += sorted(Path(e.path) for e in os.scandir(d) if not e.name.startswith('.') and e.is_dir())
-            except OSError: pass  # unreadable: not ours to search
-        level = below
+    found = [d for d, _ in _walk(ifnone(root, _kaggle_root()), depth) if is_dataset(d)]
     full = lambda d: (d/'sample_submission.csv').is_file() and (d/'test').is_dir()
     return sorted(found, key=lambda d: (not full(d), len(d.parts), str(d)))
+
+def find_inputs(pattern:str, # A file name or glob pattern, e.g. 'split.csv' or 'resnet34*.pth'
+                root=None, # Folder to search (default: `$HPA_KAGGLE_ROOT`, else `KAGGLE_ROOT`)
+                depth:int=4, # Folder levels below `root` to look at
+               ) -> list:
+    "Files matching `pattern` under the input root, newest first; image folders of datasets are skipped."
+    found = [Path(e.path) for _, es in _walk(ifnone(root, _kaggle_root()), depth) for e in es
+             if not e.name.startswith('.') and e.is_file() and fnmatch.fnmatch(e.name, pattern)]
+    return sorted(found, key=lambda p: (-p.stat().st_mtime, str(p)))
 
 def hpa_path(path=None, # A dataset folder; wins over everything else
              synth:bool=True, # Fall back to (and make, if missing) the built-in synthetic dataset
@@ -214,6 +234,68 @@ def save_fig(fig, # A matplotlib figure (closed afterwards)
 def write_png(img, fn):
     "Write a uint8 image as PNG atomically (`atomic_write`), so no half-written file is left."
     atomic_write(fn, lambda f: Image.fromarray(np.asarray(img)).save(f, format='PNG', compress_level=1), mode='wb', suffix='.png')
+
+# %% ../nbs/00a_data.ipynb #5f84ef47
+def check_probs(probs, name:str='probs') -> np.ndarray:
+    "`probs` as a float `(N, 28)` array; `HPADataError` naming the rows with NaN or values outside [0, 1]."
+    p = np.asarray(probs)
+    if p.ndim != 2 or p.shape[1] != N_CLASSES:
+        raise HPADataError(f'{name}: expected shape (N, {N_CLASSES}), got {p.shape}')
+    if not np.issubdtype(p.dtype, np.floating): p = p.astype(np.float32)
+    bad = ~np.isfinite(p).all(1)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        raise HPADataError(f'{name}: {len(rows)} row(s) with NaN or infinite probabilities, e.g. rows {rows[:10].tolist()}')
+    out = (p < 0) | (p > 1)
+    if out.any():
+        rows = np.flatnonzero(out.any(1))
+        raise HPADataError(f'{name}: {len(rows)} row(s) with values outside [0, 1], e.g. rows {rows[:10].tolist()}')
+    return p
+
+def check_thresholds(th, name:str='thresholds') -> np.ndarray:
+    "`th` as a float64 array of 28 values in [0, 1]; a scalar is broadcast. `HPADataError` otherwise."
+    t = np.asarray(th, dtype=np.float64)
+    if t.ndim == 0: t = np.full(N_CLASSES, float(t))
+    if t.shape != (N_CLASSES,): raise HPADataError(f'{name}: expected {N_CLASSES} values (one per label), got shape {t.shape}')
+    bad = np.flatnonzero(~np.isfinite(t) | (t < 0) | (t > 1))
+    if len(bad): raise HPADataError(f'{name}: value(s) outside [0, 1] for ' + ', '.join(f'{LABELS[i]} ({t[i]})' for i in bad))
+    return t
+
+def _check_y(y, probs):
+    y = np.asarray(y)
+    if y.shape != probs.shape: raise HPADataError(f'y: expected shape {probs.shape} like probs, got {y.shape}')
+    if not np.isin(y, (0, 1)).all(): raise HPADataError('y: expected a 0/1 multi-hot array')
+    return y.astype(np.uint8)
+
+# %% ../nbs/00a_data.ipynb #47795c3f
+def save_preds(fn, # Destination `.npz`
+               ids, # One image Id per row
+               probs, # `(N, 28)` probabilities
+               y=None, # `(N, 28)` 0/1 labels, for rows whose labels are known
+              ) -> Path:
+    "Save prediction rows (`ids`, float32 `probs`, uint8 `y` when given) to an `.npz`, atomically."
+    probs, ids = check_probs(probs), np.asarray(ids, dtype=str)
+    if len(ids) != len(probs): raise HPADataError(f'{fn}: {len(ids)} ids for {len(probs)} rows of probs')
+    arrs = dict(ids=ids, probs=probs.astype(np.float32), **({} if y is None else dict(y=_check_y(y, probs))))
+    return atomic_write(fn, lambda f: np.savez(f, **arrs), mode='wb', suffix='.npz')
+
+def load_preds(fn) -> tuple:
+    "`(ids, probs, y)` of a file written by `save_preds`, checked; `y` is None when the file has no labels."
+    fn = Path(fn)
+    if not fn.is_file(): raise HPADataError(f'{fn}: not found')
+    try:
+        with np.load(fn, allow_pickle=False) as d:
+            arrs = {k: d[k] for k in ('ids', 'probs', 'y') if k in d.files}
+            files = d.files
+    except ValueError as e:
+        if 'allow_pickle' in str(e): raise HPADataError(f'{fn}: holds an object array; save Ids as strings (np.array(ids, dtype=str))') from None
+        raise HPADataError(f'{fn}: not a readable .npz ({e})') from None
+    except OSError as e: raise HPADataError(f'{fn}: not a readable .npz ({e})') from None
+    missing = [k for k in ('ids', 'probs') if k not in arrs]
+    if missing: raise HPADataError(f'{fn}: missing array(s) {missing}; found {files}')
+    ids, probs = arrs['ids'].astype(str), check_probs(arrs['probs'], name=f'{fn} probs')
+    if len(ids) != len(probs): raise HPADataError(f'{fn}: {len(ids)} ids for {len(probs)} rows of probs')
+    return ids, probs, (_check_y(arrs['y'], probs) if 'y' in arrs else None)
 
 # %% ../nbs/00a_data.ipynb #edab9fb3
 _TINTS = {'red': (1, 0, 0), 'green': (0, 1, 0), 'blue': (0, 0, 1), 'yellow': (1, 1, 0)}

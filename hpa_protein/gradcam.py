@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.script import call_parse, Param
 from .data import LABELS, N_CLASSES, CHANNELS, HPAArgError, HPADataError, hpa_path, composite, save_fig, user_errors
-from .thresholds import check_probs, check_thresholds, load_preds, load_thresholds, class_report, apply_thresholds
+from .data import check_probs, check_thresholds, load_preds
+from .thresholds import load_thresholds, class_report, apply_thresholds
 
 # %% auto #0
 __all__ = ['label_id', 'label_ids', 'cam_layer', 'upsample_cam', 'MissingCaptum', 'grad_cam', 'show_cam', 'confident_cases',

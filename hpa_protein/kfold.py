@@ -8,6 +8,7 @@ import json, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
+from fastcore.meta import delegates
 
 # %% auto #0
 __all__ = ['kfold_split', 'fold_dirs', 'oof_preds', 'crossfold_f1', 'kfold_train', 'kfold_cli']
@@ -15,9 +16,10 @@ __all__ = ['kfold_split', 'fold_dirs', 'oof_preds', 'crossfold_f1', 'kfold_train
 # %% ../nbs/05a_kfold.ipynb #f2560d62
 from .data import HPADataError, HPAArgError, hpa_path, read_labels, to_multihot, atomic_write, user_errors
 from .split import kfold, save_split, load_split
-from .model import train, cli_weights
+from .model import train, cli_weights, train_cli
+from .data import save_preds, load_preds
 from .thresholds import (SHRINK, best_thresholds, apply_thresholds, macro_f1, fraction_thresholds,
-                                    label_fractions, save_preds, load_preds, save_thresholds)
+                                    label_fractions, save_thresholds)
 from .predict import predict_test, ensemble, write_submission
 
 # %% ../nbs/05a_kfold.ipynb #1187b490
@@ -149,31 +151,17 @@ def kfold_train(path=None, # Dataset folder (default: `hpa_path()`)
 # %% ../nbs/05a_kfold.ipynb #6eb9eabc
 @call_parse
 @user_errors
+@delegates(train_cli, but=['split', 'stats', 'fold', 'resume', 'return'])  # 'return': not train's return annotation
 def kfold_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle input, or the synthetic dataset)
               out:str='outputs/kfold', # Output folder
               n_splits:int=5, # Folds
               groups:str=None, # Id,group CSV from hpa_dups: duplicate groups stay in one fold
               split_seed:int=42, # Seed of a new split
-              size:int=256, # Image size
-              bs:int=16, # Batch size
-              arch:str='resnet34', # torchvision ResNet
-              weights:str=None, # 'imagenet', a local 3-channel state dict (.pth), or none (default: ImageNet when cached and the dataset is real)
-              head:str='fastai', # 'fastai' or 'linear'
-              frozen_epochs:int=None, # Frozen epochs (default: 1 with --weights, 0 without)
-              epochs:int=4, # Unfrozen epochs per fold
-              lr:str='2e-3', # Learning rate, or 'auto' (a short lr_find per fold)
-              gamma:float=2., # Focal loss γ
-              norm:str='stats', # 'stats' (each fold's training statistics) or 'image'
-              oversample:float=0, # Oversample rare labels with this power (0: off)
-              cache:str=None, # Cache folder shared by the folds (e.g. OUT/cache)
               tta:int=8, # Test-time augmentation per fold model
               fill_empty:bool=False, # Never leave a submission row empty
               rule:str='f1', # Submission thresholds: 'f1' (out-of-fold) or 'fraction' (training label shares on the test set)
-              seed:int=None, # Random seed of training
-              threads:int=None, # torch CPU threads
-             ):
+              weights:str=None, # 'imagenet', a local 3-channel state dict (.pth), or none (default on real data: ImageNet when attached or cached, else none)
+              **kwargs):
     "Train k folds (resuming), tune thresholds on the out-of-fold predictions, average the fold models on the test set, submit."
-    weights = cli_weights(weights, path, arch)  # ImageNet when cached on a real dataset, else a note
-    kfold_train(path, out, n_splits, groups, split_seed, tta, fill_empty, rule=rule, size=size, bs=bs, arch=arch, weights=weights,
-                head=head, frozen_epochs=frozen_epochs, epochs=epochs, lr=lr if lr == 'auto' else float(lr), gamma=gamma,
-                norm=norm, oversample=oversample or False, cache=cache, seed=seed, threads=threads)
+    weights = cli_weights(weights, path, kwargs.get('arch', 'resnet34'))
+    kfold_train(path, out, n_splits, groups, split_seed, tta, fill_empty, rule=rule, weights=weights, **kwargs)

@@ -4,24 +4,28 @@
 
 # %% ../nbs/03_model.ipynb #7744006e
 from __future__ import annotations
-import json, time
+import json, time, socket
+from functools import partial
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 import torchvision
 from fastcore.basics import ifnone, store_attr
+from fastcore.meta import delegates
 from fastcore.script import call_parse
 from fastai.torch_core import params, rank_distrib
 from fastai.layers import apply_init
-from fastai.learner import Learner, Metric
+from fastai.learner import Learner
+from fastai.metrics import AccumMetric, ActivationType
 from fastai.callback.progress import ProgressCallback
 import fastai.callback.schedule  # noqa: F401 (patches Learner with fit_one_cycle and lr_find)
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.channelslast import ChannelsLast
 from fastai.optimizer import Adam
 from fastai.vision.learner import create_head
-from .data import LABELS, N_CLASSES, HPADataError, HPAArgError, hpa_path, _interactive, user_errors
+from .data import (LABELS, N_CLASSES, HPADataError, HPAArgError, hpa_path, _interactive, user_errors,
+                              find_inputs, is_synthetic, save_preds)
 from .loaders import hpa_dls, load_cache
-from .thresholds import macro_f1, save_preds
+from .thresholds import macro_f1
 from .predict import predict_probs
 from .split import fold_split
 from .stats import channel_stats, save_stats, load_stats
@@ -30,9 +34,9 @@ from .callbacks import rng_state, set_rng_state, opt_to_params, save_checkpoint,
 from .distributed import is_distributed, init_distributed, barrier, one_process, rank0_first, DDPTrainer
 
 # %% auto #0
-__all__ = ['resnet_arch', 'load_weights', 'adapt_conv1', 'hpa_resnet', 'cached_imagenet', 'default_weights', 'cli_weights',
-           'FocalLoss', 'prior_bias', 'MacroF1', 'hpa_splitter', 'hpa_learner', 'plot_history', 'plot_class_f1',
-           'valid_preds', 'train', 'train_cli']
+__all__ = ['resnet_arch', 'load_weights', 'adapt_conv1', 'hpa_resnet', 'cached_imagenet', 'is_online', 'find_weights',
+           'cli_weights', 'FocalLoss', 'prior_bias', 'MacroF1', 'hpa_splitter', 'hpa_learner', 'plot_history',
+           'plot_class_f1', 'valid_preds', 'train', 'train_cli']
 
 # %% ../nbs/03_model.ipynb #994f2e0d
 _FOURTH = ('mean', 'red', 'zero')
@@ -108,26 +112,31 @@ def cached_imagenet(arch:str='resnet34') -> Path|None:
     fn = Path(torch.hub.get_dir())/'checkpoints'/Path(w.url).name
     return fn if fn.is_file() else None
 
-def default_weights(path, # The dataset folder
-                    arch:str='resnet34', # torchvision ResNet
-                    say:bool=True, # Print the decision on a real dataset
-                   ):
-    "Weights when none are given: None on a dataset with test labels (synthetic); on a real one 'imagenet' when cached, else None with a note."
-    if (Path(path)/'test_labels.csv').exists(): return None
-    fn = cached_imagenet(arch)
-    if fn is not None:
-        if say: print(f"weights: torchvision's ImageNet {arch} found in its cache ({fn.name}); --weights none trains from scratch", flush=True)
-        return 'imagenet'
-    if say: print(f'note: training {arch} from random weights on {path}; ImageNet weights train much better: pass --weights '
-                  f'imagenet (online) or --weights FILE.pth (offline: a dataset holding torchvision\'s {arch} state dict)', flush=True)
+def is_online(host:str='download.pytorch.org', timeout:float=3.) -> bool:
+    "Can this machine open a connection to `host` (torchvision's weights server)?"
+    try: socket.create_connection((host, 443), timeout=timeout).close(); return True
+    except OSError: return False
+
+def find_weights(arch:str='resnet34', # torchvision ResNet
+                 root=None, # The input root (default: `$HPA_KAGGLE_ROOT`, else `/kaggle/input`)
+                 online:bool=None, # Whether torchvision may download them (default: `is_online()`)
+                 say:bool=True, # Print a note when none are found
+                ):
+    "ImageNet weights of `arch`: an attached `{arch}*.pth`, else 'imagenet' when torchvision has them cached or can download them, else None."
+    resnet_arch(arch)
+    files = find_inputs(f'{arch}*.pth', root)
+    if files: return files[0]
+    if cached_imagenet(arch) is not None or (is_online() if online is None else online): return 'imagenet'
+    if say: print(f"note: no ImageNet weights for {arch} (offline, none attached): training from random weights; pass --weights "
+                  f"imagenet online, or attach a dataset holding torchvision's {arch} state dict (a {arch}*.pth file)", flush=True)
     return None
 
 def cli_weights(weights, # `--weights` as given: None (not given), 'none', 'imagenet' or a file
                 path, # The dataset folder (None: `hpa_path()`)
                 arch:str='resnet34', # torchvision ResNet
                ):
-    "The weights a command trains from: `default_weights` when `--weights` is not given, None for 'none', else as given."
-    if weights is None: return default_weights(hpa_path(path), arch)
+    "A command's weights: not given, None on a synthetic dataset and `find_weights` (no download) on a real one; None for 'none'."
+    if weights is None: return None if is_synthetic(hpa_path(path)) else find_weights(arch, online=False)
     return None if weights in ('none', 'None', '') else weights
 
 # %% ../nbs/03_model.ipynb #d8d7a67c
@@ -168,19 +177,11 @@ def prior_bias(model, # A model from `hpa_resnet` (its last module is a biased `
     return model
 
 # %% ../nbs/03_model.ipynb #dd38c26b
-class MacroF1(Metric):
-    "Macro F1 over the whole validation set at `thresh`."
-    def __init__(self, thresh=0.5): self.thresh = thresh
-    def reset(self): self.probs, self.ys = [], []
-    def accumulate(self, learn):
-        pred, y = learn.to_detach((learn.pred, learn.yb[0]))  # gathered from all processes when distributed
-        self.probs.append(torch.sigmoid(pred.float())); self.ys.append(y)
-    @property
-    def value(self):
-        if not self.probs: return None
-        return macro_f1(torch.cat(self.ys).numpy(), torch.cat(self.probs).numpy(), self.thresh)
-    @property
-    def name(self): return 'macro_f1'
+class MacroF1(AccumMetric):
+    "Macro F1 over the whole validation set at `thresh` (`macro_f1` of the sigmoid of the outputs)."
+    def __init__(self, thresh=0.5):
+        super().__init__(partial(macro_f1, thresh=thresh), activation=ActivationType.Sigmoid, to_np=True, invert_arg=True,
+                         flatten=False, name='macro_f1')
 
 # %% ../nbs/03_model.ipynb #59851ca5
 def hpa_splitter(m):
@@ -329,8 +330,9 @@ def _resume_state(ck, hist, resume:bool, rank0:bool, say:bool) -> tuple:
 
 # %% ../nbs/03_model.ipynb #14223f05
 def _fit_phases(learn, phases, start, state, ck, hist, lr, cbs, dist:bool):
-    "Fit each `(phase, epochs, lrs, pct_start, div)` of `phases` from `start`, restoring `state` in its phase."
-    for ph, n, lrs, pct, div in phases:
+    "Fit each phase of `phases` (0: frozen, 1: unfrozen) from `start`, restoring `state` in its phase."
+    for ph, p in enumerate(phases):
+        n, lrs, pct, div = p['epochs'], p['lr_max'], p['pct_start'], p['div']
         if n == 0 or ph < start[0] or (ph == start[0] and start[1] >= n): continue
         learn.freeze() if ph == 0 else learn.unfreeze()  # also clears the optimizer state, as between phases
         se = start[1] if ph == start[0] else 0
@@ -412,7 +414,8 @@ def _train(path, out, split, stats, size, bs, arch, weights, fourth, head, froze
     ck, hist = out/'models'/'last.pth', out/'history.jsonl'
     state, start = _resume_state(ck, hist, resume, rank0, say)
     if lr == 'auto': lr = _find_lr(learn, state, frozen_epochs > 0, lr_find_it, say, dist)
-    phases = [(0, frozen_epochs, slice(lr), 0.99, 25.), (1, epochs, slice(lr/2/lr_mult, lr/2), pct_start, 5.)]
+    phases = [dict(epochs=frozen_epochs, lr_max=slice(lr), pct_start=0.99, div=25.),  # fastai's fine_tune: frozen,
+              dict(epochs=epochs, lr_max=slice(lr/2/lr_mult, lr/2), pct_start=pct_start, div=5.)]  # then unfrozen
     _fit_phases(learn, phases, start, state, ck, hist if rank0 else None, lr, cbs, dist)
     if rank0: _write_outputs(learn, out, tta, show)
     if dist:
@@ -431,38 +434,17 @@ def _cli_inputs(path, out, split, stats, fold, weights, arch) -> tuple:
 # %% ../nbs/03_model.ipynb #7bf45cc8
 @call_parse
 @user_errors
+@delegates(train, but=['cbs', 'show', 'return'])  # 'return': not train's return annotation
 def train_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle input, or the synthetic dataset)
               out:str='outputs', # Output folder
               split:str=None, # Split CSV (default: OUT/split.csv if present, else the project's split)
               stats:str=None, # Stats JSON (default: OUT/stats.json if present, else the published HPA stats)
-              size:int=256, # Image size
-              bs:int=16, # Batch size
-              arch:str='resnet34', # torchvision ResNet
-              weights:str=None, # 'imagenet', a local 3-channel state dict (.pth), or none (default: ImageNet when torchvision has it cached and the dataset is real)
-              fourth:str='mean', # Fourth-channel filters: 'mean', 'red' or 'zero'
-              head:str='fastai', # 'fastai' or 'linear'
-              frozen_epochs:int=None, # Epochs training only the new layers (default: 1 with --weights, 0 without)
-              epochs:int=4, # Epochs training everything
+              weights:str=None, # 'imagenet', a local 3-channel state dict (.pth), or none (default on real data: ImageNet when attached or cached, else none)
               lr:str='2e-3', # Learning rate (frozen phase; lr/2 unfrozen), or 'auto': a short lr_find, kept by --resume
-              lr_mult:float=None, # Stem LR divisor in the unfrozen phase (default: 10 with weights, else 1)
-              pct_start:float=0.3, # Warm-up share of the unfrozen one-cycle
-              gamma:float=2., # Focal loss γ
-              cache:str=None, # Cache folder (e.g. OUT/cache); built once at --size
               oversample:float=0, # Oversample rare labels with this power (0: off; 0.5 moderate)
-              norm:str='stats', # 'stats' (the dataset's channel statistics) or 'image' (each image's own scale)
-              crop:int=None, # Train on random CROP-px windows of the SIZE-px images (e.g. --size 512 --crop 128)
-              num_workers:int=None, # Reading threads
-              resume:bool=False, # Continue from OUT/models/last.pth
-              cpu_bf16:bool=False, # bfloat16 autocast on CPU
-              every:int=0, # Also log every N batches
-              seed:int=None, # Random seed
-              fold:int=None, # Train this fold of OUT/split.csv's fold column (hpa_split --n_splits K); outputs in OUT/fold{FOLD}
-              threads:int=None, # torch CPU threads (1 is faster on a CPU shared with other jobs)
-              lr_find_it:int=50, # Iterations of the --lr auto search
-              tta:int=8, # Dihedral transforms of the validation predictions (as hpa_predict's; 1: none)
-             ):
+              **kwargs):
     "Train the 4-channel ResNet; writes OUT/models/last.pth, OUT/history.jsonl, OUT/export.pkl, OUT/valid_preds.npz."
-    kw, t0 = dict(locals(), oversample=oversample or False), time.time()
-    kw.update(zip(('split', 'stats', 'weights'), _cli_inputs(path, out, split, stats, fold, weights, arch)))
-    train(**kw)
+    t0 = time.time()
+    split, stats, weights = _cli_inputs(path, out, split, stats, kwargs.get('fold'), weights, kwargs.get('arch', 'resnet34'))
+    train(path, out, split, stats, weights=weights, lr=lr, oversample=oversample or False, **kwargs)
     if rank_distrib() == 0: print(f'done in {time.time()-t0:.0f}s', flush=True)

@@ -8,6 +8,7 @@ import json, time, contextlib
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
+from fastcore.meta import delegates
 from .data import (HPADataError, read_labels, read_sample, read_channel, write_png, to_multihot, validate, LABELS,
                               user_errors)
 from .synth import make_synth, SYNTH_VERSION
@@ -175,28 +176,14 @@ def blank_channel(src, # Dataset folder (read only)
 # %% ../nbs/06_pipeline.ipynb #cad828ca
 @call_parse
 @user_errors
+@delegates(run_pipeline, but=['path', 'lr', 'cbs', 'show', 'return'])
 def demo_cli(dest:str='outputs/demo', # Output folder (the dataset goes in DEST/data)
              path:str=None, # Use this dataset instead of generating one
-             n_train:int=2000, # Synthetic training images
-             n_test:int=500, # Synthetic test images
-             synth_size:int=512, # Synthetic image size
-             size:int=DEMO_SIZE, # Training image size
-             arch:str='resnet34', # torchvision ResNet
-             bs:int=32, # Batch size
-             epochs:int=DEMO_EPOCHS, # Epochs (from scratch: no frozen phase)
              lr:str=str(DEMO_LR), # Learning rate (the one-cycle peak is lr/2), or 'auto' (a short lr_find)
-             gamma:float=2., # Focal loss γ (0: BCE)
-             head:str='linear', # 'linear' or 'fastai'
-             norm:str='image', # 'image' (each image's own scale) or 'stats' (the dataset's mean/std)
-             oversample:float=0.5, # Oversample rare labels with this power (0: off)
-             tta:int=8, # Test-time augmentation (1, 2, 4 or 8)
-             seed:int=0, # Random seed
-             folds:int=0, # If >1: the k-fold recipe (k fold models averaged, out-of-fold thresholds; k times the training time)
-            ):
+             **kwargs):
     "Run the whole pipeline on the built-in synthetic dataset (or `--path`) and score the submission."
-    r = run_pipeline(dest, path, n_train, n_test, synth_size, size=size, arch=arch, bs=bs, epochs=epochs,
-                     lr=lr if lr == 'auto' else float(lr), gamma=gamma, head=head, norm=norm, oversample=oversample,
-                     tta=tta, seed=seed, folds=folds)
+    r = run_pipeline(dest, path, lr=lr if lr == 'auto' else float(lr), **kwargs)
+    folds = kwargs.get('folds', 0)
     if folds > 1: print(f'\nout-of-fold macro F1 ({folds} folds): {r["valid_f1_05"]:.4f} at 0.5; {r["valid_f1_crossfit"]:.4f} with each '
                         f'fold thresholded by the others (cross-fitted); {r["valid_f1_tuned"]:.4f} tuned and scored on the same rows')
     else: print(f'\nvalidation macro F1: {r["valid_f1_05"]:.4f} at 0.5; {r["valid_f1_crossfit"]:.4f} with thresholds tuned on '

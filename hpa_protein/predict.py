@@ -10,12 +10,13 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import torch
 from fastcore.script import call_parse
+from fastcore.meta import delegates
 from fastai.torch_core import TensorImage
 from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, img_file, read_labels,
                               parse_target, to_multihot, from_multihot, progress, atomic_write,
-                              read_ids, user_errors, HPAArgError)
-from .thresholds import (check_probs, check_thresholds, apply_thresholds, f1_per_class, load_thresholds,
-                                    save_preds, load_preds, save_thresholds, fraction_thresholds, label_fractions)
+                              read_ids, user_errors, HPAArgError, check_probs, check_thresholds, save_preds, load_preds)
+from .thresholds import (apply_thresholds, f1_per_class, load_thresholds, save_thresholds, fraction_thresholds,
+                                    label_fractions)
 from .dups import dup_labels
 from .loaders import hpa_test_dl
 
@@ -316,20 +317,15 @@ def predict_test(out='outputs', # Folder with export.pkl (and thresholds.json); 
 # %% ../nbs/05_predict.ipynb #p0000013
 @call_parse
 @user_errors
+@delegates(predict_test, but=['learn', 'show', 'export', 'return'])
 def predict_cli(out:str='outputs', # Folder with export.pkl (from hpa_train); results go here
                 path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle input, or the synthetic dataset)
-                tta:int=8, # Dihedral transforms per image: 1 (none), 2, 4 or 8
-                how:str='mean', # Combine TTA by 'mean' or 'max'
                 thresholds:str=None, # thresholds.json (default: OUT/thresholds.json if present, else 0.5)
-                rule:str='f1', # 'f1' (tuned thresholds) or 'fraction' (each label's test share matched to its share in train.csv)
-                fill_empty:bool=False, # Never leave a row empty (take the most probable label)
-                bs:int=16, # Batch size
                 dups:str=None, # Off by default. hpa_dups' CSV (e.g. OUT/dups.csv): test images that duplicate labelled train images take their labels
-                grid:int=None, # Predict GRID-px tiles of each image, max over them (default: whole images, as the validation of hpa_train)
-               ):
+                **kwargs):
     "Predict the test images with TTA; write OUT/test_probs.npz and OUT/submission.csv."
     path = hpa_path(path)
-    sub = predict_test(out, path, tta, how, thresholds, fill_empty, bs, dups=dups, rule=rule, grid=grid)
+    sub = predict_test(out, path, thresholds=thresholds, dups=dups, **kwargs)
     n_lab = sub.Predicted.str.split().str.len()
     print(f'wrote {Path(out)/"submission.csv"}: {len(sub)} images, {n_lab.mean():.2f} labels per image, '
           f'{(n_lab == 0).sum()} empty')

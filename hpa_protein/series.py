@@ -4,16 +4,15 @@
 
 # %% ../nbs/06a_series.ipynb #56e77600
 from __future__ import annotations
-import os, socket, fnmatch
 from pathlib import Path
 import torch
-from .data import HPAArgError, atomic_write, _kaggle_root, is_dataset
-from .model import cached_imagenet, resnet_arch
+from .data import HPAArgError, atomic_write, find_inputs, is_synthetic
+from .model import find_weights, is_online
 from .pipeline import DEMO_SIZE, DEMO_EPOCHS, DEMO_LR
 
 # %% auto #0
-__all__ = ['BLOG_RECIPE', 'DEMO_RECIPE', 'find_inputs', 'find_output', 'is_online', 'find_weights', 'is_synthetic',
-           'choose_recipe', 'gpu_or_skip', 'publish']
+__all__ = ['BLOG_RECIPE', 'DEMO_RECIPE', 'find_output', 'choose_recipe', 'gpu_or_skip', 'publish', 'find_inputs', 'is_synthetic',
+           'find_weights', 'is_online']
 
 # %% ../nbs/06a_series.ipynb #dcd8dc51
 BLOG_RECIPE = dict(arch='resnet34', size=512, bs=32, frozen_epochs=1, epochs=16, lr='auto', gamma=2., head='fastai',
@@ -21,26 +20,8 @@ BLOG_RECIPE = dict(arch='resnet34', size=512, bs=32, frozen_epochs=1, epochs=16,
 DEMO_RECIPE = dict(arch='resnet34', size=DEMO_SIZE, bs=32, frozen_epochs=0, epochs=DEMO_EPOCHS, lr=DEMO_LR, gamma=2.,
                    head='linear', norm='image', oversample=0.5, tta=8, cache=True)
 
-# %% ../nbs/06a_series.ipynb #bb42f864
-def find_inputs(pattern:str, # A file name or glob pattern, e.g. 'split.csv' or 'resnet34*.pth'
-                root=None, # Folder to search (default: `$HPA_KAGGLE_ROOT`, else `/kaggle/input`)
-                depth:int=4, # Folder levels below `root` to look at
-               ) -> list:
-    "Files matching `pattern` under the input root, newest first; image folders of datasets are skipped."
-    root = Path(root) if root is not None else _kaggle_root()
-    found, level = [], [root] if root.is_dir() else []
-    for _ in range(depth + 1):
-        below = []
-        for d in level:
-            try: entries = list(os.scandir(d))
-            except OSError: continue   # unreadable: not ours to search
-            skip = {'train', 'test'} if is_dataset(d) else set()
-            for e in entries:
-                if e.name.startswith('.') or e.name in skip: continue
-                if e.is_dir(): below.append(Path(e.path))
-                elif fnmatch.fnmatch(e.name, pattern): found.append(Path(e.path))
-        level = below
-    return sorted(found, key=lambda p: (-p.stat().st_mtime, str(p)))
+# %% ../nbs/06a_series.ipynb #343ac58b
+_all_ = ['find_inputs', 'is_synthetic', 'find_weights', 'is_online']  # their home was here; `import *` still finds them
 
 # %% ../nbs/06a_series.ipynb #47b7c486
 def find_output(name:str, # The file an earlier notebook writes, e.g. 'split.csv'
@@ -54,30 +35,8 @@ def find_output(name:str, # The file an earlier notebook writes, e.g. 'split.csv
     if hits and say: print(f'{name}: using {hits[0]}' + (f' (the newest of {len(hits)})' if len(hits) > 1 else ''), flush=True)
     return hits[0] if hits else None
 
-def is_online(host:str='download.pytorch.org', timeout:float=3.) -> bool:
-    "Can this machine open a connection to `host` (torchvision's weights server)?"
-    try: socket.create_connection((host, 443), timeout=timeout).close(); return True
-    except OSError: return False
-
-def find_weights(arch:str='resnet34', # torchvision ResNet
-                 root=None, # The input root
-                 online:bool=None, # Whether torchvision can download (default: `is_online()`)
-                 say:bool=True, # Print a note when none are found
-                ):
-    "ImageNet weights of `arch`: an attached `{arch}*.pth`, else 'imagenet' when torchvision has them cached or can download them, else None."
-    resnet_arch(arch)
-    files = find_inputs(f'{arch}*.pth', root)
-    if files: return files[0]
-    if cached_imagenet(arch) is not None or (is_online() if online is None else online): return 'imagenet'
-    if say: print(f"note: no ImageNet weights for {arch} (offline, none attached): training from random weights; attach a "
-                  f"dataset holding torchvision's {arch} state dict (a {arch}*.pth file)", flush=True)
-    return None
 
 # %% ../nbs/06a_series.ipynb #05425296
-def is_synthetic(path) -> bool:
-    "Is `path` a synthetic dataset (`hpa_synth` writes its test labels, `test_labels.csv`; Kaggle keeps the real ones)?"
-    return (Path(path)/'test_labels.csv').is_file()
-
 def _summary(r:dict) -> str:
     w = r['weights'] if r['weights'] is None or isinstance(r['weights'], str) else Path(r['weights']).name
     w = 'random weights' if w is None else 'ImageNet weights' if w == 'imagenet' else f'weights {w}'

@@ -14,7 +14,8 @@ from .core import (N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS_PER_IMA
 
 # %% auto #0
 __all__ = ['LABEL_WEIGHTS', 'MAGNIFICATION', 'GREEN_PATTERNS', 'SYNTH_VERSION', 'DEFAULT_SYNTH', 'fit_label_weights',
-           'sample_labels', 'render_sample', 'synth_ids', 'make_synth', 'default_synth', 'synth_cli']
+           'sample_labels', 'sim_labels', 'sim_preds', 'render_sample', 'synth_ids', 'make_synth', 'default_synth',
+           'synth_cli']
 
 # %% ../nbs/00b_synth.ipynb #3c02bdcd
 cv2 = opencv()  # OpenCV or None (`hpa_protein.core.opencv`); not exported by `import *`
@@ -82,6 +83,27 @@ def sample_labels(n:int, # Number of label sets
     for i, s in enumerate(_draw_sets(np.array(LABEL_WEIGHTS), ns, rng.gumbel(size=(n, N_CLASSES)))): y[i, s] = 1
     if min_per_class: _ensure_min(y, min_per_class, rng)
     return [np.flatnonzero(r).tolist() for r in y]
+
+# %% ../nbs/00b_synth.ipynb #be871a91
+def sim_labels(n:int, seed:int=0) -> np.ndarray:
+    "`(n, 28)` uint8 multi-hot label sets of `sample_labels`: the competition's labels per image and label frequencies."
+    y = np.zeros((n, N_CLASSES), np.uint8)
+    for i, s in enumerate(sample_labels(n, seed)): y[i, s] = 1
+    return y
+
+def sim_preds(n:int=6214, # Rows
+              seed:int=0, # Random seed
+              y=None, # Use these labels instead of drawing them
+              skill:float=1.0, # Larger: better separated classes
+             ) -> tuple:
+    "`(probs float32, y uint8)`: labels like the competition's and scores like an imbalanced-data model's."
+    y = sim_labels(n, seed) if y is None else np.asarray(y, np.uint8)
+    rng = np.random.default_rng(seed + 1)
+    freq = np.asarray(OFFICIAL_COUNTS, float) / sum(OFFICIAL_COUNTS)
+    sep = skill * (2.5 + 1.5 * (freq / freq.max()) ** .3)  # distance between class means, in noise sds
+    bias = 0.8 * np.log(freq / (1 - freq)) + 1.0          # rare classes sit lower
+    logit = bias + sep * (y - .5) + rng.normal(size=y.shape) * 1.0
+    return (1 / (1 + np.exp(-logit))).astype(np.float32), y
 
 # %% ../nbs/00b_synth.ipynb #b321b7a9
 def _need_cv2():

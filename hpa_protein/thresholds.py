@@ -8,16 +8,20 @@ import json
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
-from .data import (LABELS, N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS_PER_IMAGE, HPADataError,
-                              hpa_path, img_file, read_labels, to_multihot, read_sample, composite, atomic_write, save_fig,
-                              user_errors)
+from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, img_file, read_labels, to_multihot,
+                              read_sample, composite, atomic_write, save_fig, user_errors, check_probs, check_thresholds,
+                              _check_y, save_preds, load_preds)
+from .synth import sim_labels, sim_preds
 
 # %% auto #0
-__all__ = ['SHRINK', 'apply_thresholds', 'f1_per_class', 'macro_f1', 'sim_labels', 'sim_preds', 'f1_cuts', 'global_threshold',
-           'best_thresholds', 'plot_f1_curves', 'label_fractions', 'fraction_thresholds', 'compare_rules',
-           'crossfit_f1', 'class_report', 'plot_class_report', 'confident_mistakes', 'show_mistakes', 'confusion_pairs',
-           'check_probs', 'check_thresholds', 'save_thresholds', 'load_thresholds', 'save_preds', 'load_preds',
-           'tune_thresholds', 'thresholds_cli']
+__all__ = ['SHRINK', 'apply_thresholds', 'f1_per_class', 'macro_f1', 'f1_cuts', 'global_threshold', 'best_thresholds',
+           'plot_f1_curves', 'label_fractions', 'fraction_thresholds', 'compare_rules', 'crossfit_f1', 'class_report',
+           'plot_class_report', 'confident_mistakes', 'show_mistakes', 'confusion_pairs', 'save_thresholds',
+           'load_thresholds', 'tune_thresholds', 'thresholds_cli', 'check_probs', 'check_thresholds', 'save_preds',
+           'load_preds', 'sim_labels', 'sim_preds']
+
+# %% ../nbs/04_thresholds.ipynb #ba6065bf
+_all_ = ['check_probs', 'check_thresholds', 'save_preds', 'load_preds', 'sim_labels', 'sim_preds']  # homes: data, synth
 
 # %% ../nbs/04_thresholds.ipynb #98deeaa9
 def apply_thresholds(probs, # `(N, 28)` probabilities
@@ -46,34 +50,6 @@ def f1_per_class(y, # `(N, C)` 0/1 labels
 def macro_f1(y, probs, thresh=0.5) -> float:
     "Macro F1 (the competition's metric): the mean over classes of `f1_per_class(y, probs, thresh)`."
     return float(f1_per_class(y, probs, thresh).mean())
-
-# %% ../nbs/04_thresholds.ipynb #5fadb16d
-def sim_labels(n:int, seed:int=0, counts=OFFICIAL_COUNTS) -> np.ndarray:
-    "`(n, 28)` uint8 label sets with the competition's labels-per-image and per-label frequencies."
-    rng = np.random.default_rng(seed)
-    k = np.array(list(OFFICIAL_LABELS_PER_IMAGE)); pk = np.array(list(OFFICIAL_LABELS_PER_IMAGE.values()), float)
-    nl = rng.choice(k, size=n, p=pk/pk.sum())
-    # labels drawn without replacement, weights tempered so the marginals land near `counts`
-    w = np.asarray(counts, float) ** 1.15; w /= w.sum()
-    y = np.zeros((n, N_CLASSES), np.uint8)
-    g = rng.gumbel(size=(n, N_CLASSES)) + np.log(w)  # Gumbel top-k = sampling without replacement
-    top = np.argsort(-g, 1)
-    for j in range(k.max()): y[np.flatnonzero(nl > j), top[nl > j, j]] = 1
-    return y
-
-def sim_preds(n:int=6214, # Rows
-              seed:int=0, # Random seed
-              y=None, # Use these labels instead of drawing them
-              skill:float=1.0, # Larger: better separated classes
-             ) -> tuple:
-    "`(probs float32, y uint8)`: labels like the competition's and scores like an imbalanced-data model's."
-    y = sim_labels(n, seed) if y is None else np.asarray(y, np.uint8)
-    rng = np.random.default_rng(seed + 1)
-    freq = np.asarray(OFFICIAL_COUNTS, float) / sum(OFFICIAL_COUNTS)
-    sep = skill * (2.5 + 1.5 * (freq / freq.max()) ** .3)  # distance between class means, in noise sds
-    bias = 0.8 * np.log(freq / (1 - freq)) + 1.0          # rare classes sit lower
-    logit = bias + sep * (y - .5) + rng.normal(size=y.shape) * 1.0
-    return (1 / (1 + np.exp(-logit))).astype(np.float32), y
 
 # %% ../nbs/04_thresholds.ipynb #d13a6bf8
 def _cuts(probs):
@@ -289,38 +265,6 @@ def confusion_pairs(y, pred, n:int=10) -> pd.DataFrame:
     return pd.DataFrame({'missed': [LABELS[k] for k in i[keep]], 'predicted instead': [LABELS[k] for k in j[keep]],
                          'count': m[i, j][keep], 'missed total': fn.sum(0)[i[keep]]})
 
-# %% ../nbs/04_thresholds.ipynb #b12ee333
-def check_probs(probs, name:str='probs') -> np.ndarray:
-    "`probs` as a float `(N, 28)` array; `HPADataError` naming the rows with NaN or values outside [0, 1]."
-    p = np.asarray(probs)
-    if p.ndim != 2 or p.shape[1] != N_CLASSES:
-        raise HPADataError(f'{name}: expected shape (N, {N_CLASSES}), got {p.shape}')
-    if not np.issubdtype(p.dtype, np.floating): p = p.astype(np.float32)
-    bad = ~np.isfinite(p).all(1)
-    if bad.any():
-        rows = np.flatnonzero(bad)
-        raise HPADataError(f'{name}: {len(rows)} row(s) with NaN or infinite probabilities, e.g. rows {rows[:10].tolist()}')
-    out = (p < 0) | (p > 1)
-    if out.any():
-        rows = np.flatnonzero(out.any(1))
-        raise HPADataError(f'{name}: {len(rows)} row(s) with values outside [0, 1], e.g. rows {rows[:10].tolist()}')
-    return p
-
-def check_thresholds(th, name:str='thresholds') -> np.ndarray:
-    "`th` as a float64 array of 28 values in [0, 1]; a scalar is broadcast. `HPADataError` otherwise."
-    t = np.asarray(th, dtype=np.float64)
-    if t.ndim == 0: t = np.full(N_CLASSES, float(t))
-    if t.shape != (N_CLASSES,): raise HPADataError(f'{name}: expected {N_CLASSES} values (one per label), got shape {t.shape}')
-    bad = np.flatnonzero(~np.isfinite(t) | (t < 0) | (t > 1))
-    if len(bad): raise HPADataError(f'{name}: value(s) outside [0, 1] for ' + ', '.join(f'{LABELS[i]} ({t[i]})' for i in bad))
-    return t
-
-def _check_y(y, probs):
-    y = np.asarray(y)
-    if y.shape != probs.shape: raise HPADataError(f'y: expected shape {probs.shape} like probs, got {y.shape}')
-    if not np.isin(y, (0, 1)).all(): raise HPADataError('y: expected a 0/1 multi-hot array')
-    return y.astype(np.uint8)
-
 # %% ../nbs/04_thresholds.ipynb #513ee5c0
 def save_thresholds(th, fn) -> Path:
     "Write 28 thresholds to `fn` as JSON keyed by label name (atomic)."
@@ -338,36 +282,6 @@ def load_thresholds(fn) -> np.ndarray:
     if missing or extra: raise HPADataError(f'{fn}: missing label(s) {missing}, unknown key(s) {extra}')
     try: return check_thresholds([d[l] for l in LABELS], name=str(fn))
     except (TypeError, ValueError) as e: raise HPADataError(f'{fn}: thresholds must be numbers ({e})') from None
-
-# %% ../nbs/04_thresholds.ipynb #63ff5b46
-def save_preds(fn, # Destination `.npz`
-               ids, # One image Id per row
-               probs, # `(N, 28)` probabilities
-               y=None, # `(N, 28)` 0/1 labels, for rows whose labels are known
-              ) -> Path:
-    "Save prediction rows (`ids`, float32 `probs`, uint8 `y` when given) to an `.npz`, atomically."
-    probs, ids = check_probs(probs), np.asarray(ids, dtype=str)
-    if len(ids) != len(probs): raise HPADataError(f'{fn}: {len(ids)} ids for {len(probs)} rows of probs')
-    arrs = dict(ids=ids, probs=probs.astype(np.float32), **({} if y is None else dict(y=_check_y(y, probs))))
-    return atomic_write(fn, lambda f: np.savez(f, **arrs), mode='wb', suffix='.npz')
-
-def load_preds(fn) -> tuple:
-    "`(ids, probs, y)` of a file written by `save_preds`, checked; `y` is None when the file has no labels."
-    fn = Path(fn)
-    if not fn.is_file(): raise HPADataError(f'{fn}: not found')
-    try:
-        with np.load(fn, allow_pickle=False) as d:
-            arrs = {k: d[k] for k in ('ids', 'probs', 'y') if k in d.files}
-            files = d.files
-    except ValueError as e:
-        if 'allow_pickle' in str(e): raise HPADataError(f'{fn}: holds an object array; save Ids as strings (np.array(ids, dtype=str))') from None
-        raise HPADataError(f'{fn}: not a readable .npz ({e})') from None
-    except OSError as e: raise HPADataError(f'{fn}: not a readable .npz ({e})') from None
-    missing = [k for k in ('ids', 'probs') if k not in arrs]
-    if missing: raise HPADataError(f'{fn}: missing array(s) {missing}; found {files}')
-    ids, probs = arrs['ids'].astype(str), check_probs(arrs['probs'], name=f'{fn} probs')
-    if len(ids) != len(probs): raise HPADataError(f'{fn}: {len(ids)} ids for {len(probs)} rows of probs')
-    return ids, probs, (_check_y(arrs['y'], probs) if 'y' in arrs else None)
 
 # %% ../nbs/04_thresholds.ipynb #e56b0336
 SHRINK = 0.  # the stages' shrinkage of rare classes (tune_thresholds, hpa_thresholds, hpa_kfold): chosen on the demo model's validation predictions (04_thresholds)
