@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
 from fastcore.script import call_parse
+from fastcore.meta import delegates
 from .data import (CHANNELS, HPADataError, HPAArgError, hpa_path, read_channel, parse_target,
                               atomic_write, pmap, user_errors, opencv)
 
@@ -207,16 +208,13 @@ def dup_labels(dups_df:pd.DataFrame, # `find_dups`' table (`Id, set, group`)
 # %% ../nbs/00d_dups.ipynb #7085046e
 @call_parse
 @user_errors
+@delegates(find_dups, but=['show', 'return'])
 def dups_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle input, or the synthetic dataset)
              out:str='outputs', # Output folder: writes OUT/dups.csv
              sets:str='train,test', # Comma-separated image folders of the dataset
-             channel:str='blue', # The stain hashed
-             max_dist:int=4, # Largest Hamming distance of a duplicate pair (bits out of 64)
-             method:str='phash', # 'phash' or 'dhash'
-             n_workers:int=None, # Processes (default: `default_workers()`)
-            ):
+             **kwargs):
     "Find near-duplicate images across sets; write OUT/dups.csv (Id,set,group,hash)."
-    df = find_dups(path, sets, channel, max_dist, method, n_workers=n_workers)
+    df = find_dups(path, sets, **kwargs)
     out = Path(out); atomic_write(out/'dups.csv', lambda f: df.to_csv(f, index=False), suffix='.csv')
     g = dup_groups(df)
     kinds = g.groupby('group').set.agg(lambda s: '+'.join(sorted(set(s)))).value_counts()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
+from fastcore.meta import delegates
 from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, img_file, read_labels, to_multihot,
                               read_channel, read_sample, composite, show_sample, save_fig, user_errors)
 
@@ -234,12 +235,10 @@ def eda_figures(path=None, # Dataset folder (default: `hpa_path()`)
 
 @call_parse
 @user_errors
-def eda_cli(path:str=None, # Dataset folder (default: `hpa_path()`)
+@delegates(eda_figures, but=['return'])
+def eda_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle input, or the synthetic dataset)
             out:str='outputs', # Output folder for eda_*.png
-            n_hist:int=64, # Images per channel for the intensity histograms
-            label:int=None, # Class for the sample grid (default: the rarest present)
-            folder:str='train', # Image folder inside PATH (e.g. train_sample for a folder of real PNGs)
-           ):
+            **kwargs):
     "Save the summary figures of a dataset (label frequency, co-occurrence, samples, intensities) as PNGs."
-    fns = eda_figures(path, out, n_hist, label, folder)
-    print(f'{len(fns)} figures in {Path(out)}:'); [print(f'  {f}') for f in fns]
+    fns = eda_figures(path, out, **kwargs)
+    print(f'{len(fns)} figures in {Path(out)}:\n' + '\n'.join(f'  {f}' for f in fns))

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np, pandas as pd
 from PIL import Image
 from fastcore.script import call_parse
+from fastcore.meta import delegates
 from .data import (CHANNELS, HPADataError, hpa_path, img_file, read_labels, write_png, check_png,
                               progress, atomic_write, pmap, default_workers, user_errors)
 
@@ -179,19 +180,17 @@ def download_v18(labels_csv, # The HPAv18 label table (its Ids are downloaded)
 # %% ../nbs/00c_external.ipynb #2d7de79f
 @call_parse
 @user_errors
+@delegates(import_v18, but=['link', 'show', 'return'])
 def import_v18_cli(src:str, # Folder of HPAv18 JPEGs, `{Id}_{color}.jpg`
                    dest:str, # Output dataset folder
                    labels_csv:str, # The HPAv18 label table (`HPAv18RBGY_wodpl.csv`)
                    path:str=None, # The Kaggle dataset (default: $HPA_PATH, the Kaggle input, or the synthetic dataset)
-                   size:int=512, # Output image size
-                   n_workers:int=None, # Processes (default: `default_workers()`)
-                   skip_bad:bool=False, # Leave out Ids with bad or missing JPEGs (listed in DEST/v18_problems.csv)
                    no_link:bool=False, # Do not link the Kaggle images and test folder into DEST
                    download:bool=False, # First download the missing JPEGs into SRC (needs internet)
-                  ):
+                   **kwargs):
     "Import HPAv18 JPEGs into a dataset in the Kaggle layout, with Kaggle + HPAv18 labels."
     if download:
         fails = download_v18(labels_csv, src)
         for f in fails[:20]: print(f)
         if fails: print(f'{len(fails)} download(s) failed; their Ids need --skip_bad')
-    import_v18(src, dest, labels_csv, path, size, n_workers, skip_bad, not no_link)
+    import_v18(src, dest, labels_csv, path, link=not no_link, **kwargs)

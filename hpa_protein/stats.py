@@ -8,6 +8,7 @@ import os, json, math, time
 from pathlib import Path
 import numpy as np
 from fastcore.script import call_parse
+from fastcore.meta import delegates
 from .data import (CHANNELS, HPADataError, HPAArgError, hpa_path, read_channel, opencv, atomic_write_text, pmap,
                               default_workers, user_errors)
 from .split import load_split
@@ -160,22 +161,18 @@ def load_stats(fn=None, # `stats.json` or a folder holding it; None: `HPA_STATS`
 # %% ../nbs/02_stats.ipynb #9d0c193b
 @call_parse
 @user_errors
-def stats_cli(path:str=None, # Dataset folder (default: `hpa_path()`)
+@delegates(channel_stats, but=['ids', 'channels', 'show', 'cache', 'return'])
+def stats_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle input, or the synthetic dataset)
               out:str='outputs', # Output folder; writes OUT/stats.json
               split:str=None, # split.csv (or its folder): use its training rows (is_valid False)
               folder:str='train', # Image folder inside PATH
-              size:int=None, # Resize to SIZE×SIZE first
-              n_workers:int=None, # Processes (default: `default_workers()`)
-              skip_bad:bool=False, # Skip unreadable files (counted) instead of stopping
-              allow_missing:bool=False, # With --split: use the files that exist
-             ):
+              **kwargs):
     "Per-channel mean/std of the training images, written to OUT/stats.json."
-    path = hpa_path(path)
-    ids = None
+    path, ids = hpa_path(path), None
     if split:
         df = load_split(split); ids = df.Id[~df.is_valid].tolist()
     t0 = time.time()
-    d = channel_stats(path, ids, folder, size, n_workers=n_workers, skip_bad=skip_bad, allow_missing=allow_missing)
+    d = channel_stats(path, ids, folder, **kwargs)
     el = time.time() - t0
     fn = save_stats(d, Path(out)/'stats.json')
     src = f'{len(ids)} training Ids of the split' if split else f'every image in {folder}/'

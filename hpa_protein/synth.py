@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.basics import patch
 from fastcore.script import call_parse
+from fastcore.meta import delegates
 from .core import (N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS_PER_IMAGE, hpa_home, img_file, pmap,
                               default_workers, HPAArgError, user_errors, opencv)
 
@@ -779,18 +780,15 @@ def default_synth(show:bool=True, # Show progress while generating
 # %% ../nbs/00b_synth.ipynb #5d3dd9e7
 @call_parse
 @user_errors
+@delegates(make_synth, but=['show', 'return'])
 def synth_cli(dest:str=None, # Folder to create (required)
               n_train:int=480, # Training images
               n_test:int=80, # Test images
-              size:int=512, # Image side in pixels
-              seed:int=0, # Random seed
               min_per_class:int=8, # Minimum images per class in train (scaled down for test)
-              n_workers:int=None, # Processes (default: `default_workers()`)
-              overwrite:bool=False, # Replace an existing non-empty folder
-             ):
+              **kwargs):
     "Write a synthetic HPA-like dataset in the Kaggle layout."
     if dest is None: raise HPAArgError('--dest DIR is required')
     d = Path(dest).expanduser()
-    if d.exists() and (not d.is_dir() or any(d.iterdir())) and not overwrite:
+    if d.exists() and (not d.is_dir() or any(d.iterdir())) and not kwargs.get('overwrite'):
         raise HPAArgError(f'{d}: exists and is not empty; choose another folder or pass --overwrite')
-    print(make_synth(dest, n_train, n_test, size, seed, min_per_class, n_workers, overwrite=overwrite))
+    print(make_synth(dest, n_train, n_test, min_per_class=min_per_class, **kwargs))
