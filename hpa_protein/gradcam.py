@@ -10,7 +10,7 @@ import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as 
 from fastcore.script import call_parse, Param
 from .data import LABELS, N_CLASSES, CHANNELS, HPAArgError, HPADataError, hpa_path, composite, save_fig, user_errors
 from .data import check_probs, check_thresholds, load_preds
-from .thresholds import load_thresholds, class_report, apply_thresholds
+from .thresholds import out_thresholds, class_report, apply_thresholds
 
 # %% auto #0
 __all__ = ['label_id', 'label_ids', 'cam_layer', 'upsample_cam', 'MissingCaptum', 'grad_cam', 'show_cam', 'confident_cases',
@@ -200,8 +200,8 @@ def gradcam_figures(out, # Folder with export.pkl and valid_preds.npz (and thres
     if learn is None and not fn.is_file(): raise HPADataError(f'{fn}: not found (run hpa_train first)')
     ids, probs, y = load_preds(out/'valid_preds.npz')
     if y is None: raise HPADataError(f"{out/'valid_preds.npz'}: no labels (y); expected hpa_train's validation predictions")
-    th_fn = Path(thresholds) if thresholds else out/'thresholds.json'
-    th = load_thresholds(th_fn) if (thresholds or th_fn.exists()) else 0.5
+    th = out_thresholds(out, thresholds, show)
+    th = 0.5 if th is None else th
     if cs is None: cs = weakest_labels(probs, y, th, k=2)
     path = hpa_path(path)
     if not (path/'train').is_dir(): raise HPADataError(f'{path/"train"}: image folder not found')
@@ -209,7 +209,6 @@ def gradcam_figures(out, # Folder with export.pkl and valid_preds.npz (and thres
         from fastai.learner import load_learner
         learn = load_learner(fn, cpu=not torch.cuda.is_available())
     dest = Path(dest) if dest else out/'figures'/'gradcam'
-    if show and not isinstance(th, np.ndarray): print(f'no {th_fn}: threshold 0.5 for every label (run hpa_thresholds first)', flush=True)
     res = []
     for i, c in enumerate(cs, 1):
         cases = confident_cases(probs, y, c, th, n)

@@ -15,7 +15,7 @@ from fastai.torch_core import TensorImage
 from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, img_file, read_labels,
                               parse_target, to_multihot, from_multihot, progress, atomic_write,
                               read_ids, user_errors, HPAArgError, check_probs, check_thresholds, save_preds, load_preds)
-from .thresholds import (apply_thresholds, f1_per_class, load_thresholds, save_thresholds, fraction_thresholds,
+from .thresholds import (apply_thresholds, f1_per_class, out_thresholds, save_thresholds, fraction_thresholds,
                                     label_fractions)
 from .dups import dup_labels
 from .loaders import hpa_test_dl
@@ -259,9 +259,7 @@ def _predict_inputs(out, path, tta, dups, rule, thresholds, show:bool=True) -> t
     _check_writable(out)
     over = None if dups is None else dup_overrides(ids, dups, path)   # checked before the model runs
     if rule not in ('f1', 'fraction'): raise HPAArgError(f"rule: expected 'f1' or 'fraction', got {rule!r}")
-    th_fn = Path(thresholds) if thresholds else out/'thresholds.json'
-    th = load_thresholds(th_fn) if rule == 'f1' and (thresholds or th_fn.exists()) else None
-    if th is None and rule == 'f1' and show: print(f'no {th_fn}: using 0.5 for every class (run hpa_thresholds first)')
+    th = out_thresholds(out, thresholds, show) if rule == 'f1' else None
     fracs = label_fractions(read_labels(path)) if rule == 'fraction' else None  # the training shares, checked first
     return ids, sample_csv, over, th, fracs
 

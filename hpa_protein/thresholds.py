@@ -17,8 +17,8 @@ from .synth import sim_labels, sim_preds
 __all__ = ['SHRINK', 'apply_thresholds', 'f1_per_class', 'macro_f1', 'f1_cuts', 'global_threshold', 'best_thresholds',
            'plot_f1_curves', 'label_fractions', 'fraction_thresholds', 'compare_rules', 'crossfit_f1', 'class_report',
            'plot_class_report', 'confident_mistakes', 'show_mistakes', 'confusion_pairs', 'save_thresholds',
-           'load_thresholds', 'tune_thresholds', 'thresholds_cli', 'check_probs', 'check_thresholds', 'save_preds',
-           'load_preds', 'sim_labels', 'sim_preds']
+           'load_thresholds', 'out_thresholds', 'tune_thresholds', 'thresholds_cli', 'check_probs', 'check_thresholds',
+           'save_preds', 'load_preds', 'sim_labels', 'sim_preds']
 
 # %% ../nbs/04_thresholds.ipynb #ba6065bf
 _all_ = ['check_probs', 'check_thresholds', 'save_preds', 'load_preds', 'sim_labels', 'sim_preds']  # homes: data, synth
@@ -282,6 +282,16 @@ def load_thresholds(fn) -> np.ndarray:
     if missing or extra: raise HPADataError(f'{fn}: missing label(s) {missing}, unknown key(s) {extra}')
     try: return check_thresholds([d[l] for l in LABELS], name=str(fn))
     except (TypeError, ValueError) as e: raise HPADataError(f'{fn}: thresholds must be numbers ({e})') from None
+
+def out_thresholds(out, # A run's output folder
+                   thresholds=None, # A thresholds.json that wins over OUT/thresholds.json
+                   say:bool=True, # Print a note when there are none
+                  ) -> np.ndarray|None:
+    "The thresholds a later stage uses: `thresholds`, else OUT/thresholds.json if present, else None (0.5) with a note."
+    fn = Path(thresholds) if thresholds else Path(out)/'thresholds.json'
+    if thresholds or fn.exists(): return load_thresholds(fn)
+    if say: print(f'no {fn}: threshold 0.5 for every label (run hpa_thresholds first)', flush=True)
+
 
 # %% ../nbs/04_thresholds.ipynb #e56b0336
 SHRINK = 0.  # the stages' shrinkage of rare classes (tune_thresholds, hpa_thresholds, hpa_kfold): chosen on the demo model's validation predictions (04_thresholds)

@@ -78,7 +78,7 @@ def test_predict_console_script(run, tmp_path):
     r = subprocess.run(['hpa_predict', '--out', str(o), '--path', str(path), '--tta', '2', '--fill_empty'],
                        capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert 'using 0.5 for every class' in r.stdout and '0 empty' in r.stdout and 'macro F1 against' in r.stdout
+    assert 'threshold 0.5 for every label' in r.stdout and '0 empty' in r.stdout and 'macro F1 against' in r.stdout
     assert read_ids(o/'submission.csv') == read_ids(path/'sample_submission.csv')
     r = subprocess.run(['hpa_predict', '--out', str(o), '--path', str(tmp_path/'nowhere')], capture_output=True, text=True, env=env)
     assert r.returncode != 0 and 'sample_submission.csv: file not found' in r.stderr
