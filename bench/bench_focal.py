@@ -12,8 +12,7 @@ import argparse, json, warnings
 from pathlib import Path
 warnings.filterwarnings('ignore')
 import numpy as np
-from hpa_protein.data import read_labels, to_multihot
-from hpa_protein.pipeline import run_pipeline, synth_data
+from demo_runs import demo_runs
 
 p = argparse.ArgumentParser()
 p.add_argument('--dest', default='outputs/bench_focal')
@@ -24,17 +23,10 @@ a = p.parse_args()
 root = Path(a.dest)
 
 rows = []
-for seed in a.seeds:
-    data = synth_data(root/f'data_seed{seed}', n_train=2000, n_test=500, seed=seed, min_per_class=20)
-    rare = np.argsort(to_multihot(read_labels(data).Target).sum(0), kind='stable')[:8]
-    for g in a.gammas:
-        dest = root/f'seed{seed}_g{g:g}'
-        s = dest/'summary.json'
-        r = json.loads(s.read_text()) if a.reuse and s.exists() else run_pipeline(dest, data, gamma=g, seed=seed, show=False)
-        f = np.array(list(r['test_f1_per_class'].values()))  # in label order 0..27
-        rows.append((seed, g, r['valid_f1_crossfit'], r['test_f1'], f[rare].mean(), int((f > 0).sum())))
-        print(f'seed {seed}  gamma {g:g}: validation cross-fitted {r["valid_f1_crossfit"]:.3f}; test macro F1 {r["test_f1"]:.3f}, '
-              f'eight rarest classes {f[rare].mean():.3f}, {int((f > 0).sum())} classes above 0', flush=True)
+for seed, g, r, f, rare in demo_runs(root, a.seeds, 'gamma', a.gammas, 'g', a.reuse):
+    rows.append((seed, g, r['valid_f1_crossfit'], r['test_f1'], f[rare].mean(), int((f > 0).sum())))
+    print(f'seed {seed}  gamma {g:g}: validation cross-fitted {r["valid_f1_crossfit"]:.3f}; test macro F1 {r["test_f1"]:.3f}, '
+          f'eight rarest classes {f[rare].mean():.3f}, {int((f > 0).sum())} classes above 0', flush=True)
 print('\n| seed | γ | validation, cross-fitted | test macro F1 | 8 rarest classes | classes > 0 |\n|---|---|---|---|---|---|')
 for r in rows: print(f'| {r[0]} | {r[1]:g} | {r[2]:.3f} | {r[3]:.3f} | {r[4]:.3f} | {r[5]} |')
 for g in a.gammas:

@@ -13,8 +13,7 @@ import argparse, json, warnings
 from pathlib import Path
 warnings.filterwarnings('ignore')
 import numpy as np
-from hpa_protein.data import read_labels, to_multihot
-from hpa_protein.pipeline import run_pipeline, synth_data
+from demo_runs import demo_runs
 
 p = argparse.ArgumentParser()
 p.add_argument('--dest', default='outputs/bench_oversample')
@@ -25,20 +24,11 @@ a = p.parse_args()
 root = Path(a.dest)
 
 rows = []
-for seed in a.seeds:
-    data = root/f'data_seed{seed}'
-    if not (data/'train.csv').exists(): synth_data(data, n_train=2000, n_test=500, seed=seed, min_per_class=20)
-    counts = to_multihot(read_labels(data).Target).sum(0)
-    rare = np.argsort(counts, kind='stable')[:8]
-    for power in a.powers:
-        dest = root/f'seed{seed}_os{power:g}'
-        s = dest/'summary.json'
-        r = json.loads(s.read_text()) if a.reuse and s.exists() else run_pipeline(dest, data, oversample=power, seed=seed, show=False)
-        f = np.array(list(r['test_f1_per_class'].values()))  # in label order 0..27
-        rows.append((seed, power, r['test_f1'], f[rare].mean(), int((f > 0).sum()), r['valid_f1_crossfit']))
-        print(f'seed {seed}  oversample {power:g}: test macro F1 {r["test_f1"]:.3f}, eight rarest classes '
-              f'({" ".join(map(str, sorted(rare)))}) {f[rare].mean():.3f}, {int((f > 0).sum())} classes above 0, '
-              f'validation cross-fitted {r["valid_f1_crossfit"]:.3f}', flush=True)
+for seed, power, r, f, rare in demo_runs(root, a.seeds, 'oversample', a.powers, 'os', a.reuse):
+    rows.append((seed, power, r['test_f1'], f[rare].mean(), int((f > 0).sum()), r['valid_f1_crossfit']))
+    print(f'seed {seed}  oversample {power:g}: test macro F1 {r["test_f1"]:.3f}, eight rarest classes '
+          f'({" ".join(map(str, sorted(rare)))}) {f[rare].mean():.3f}, {int((f > 0).sum())} classes above 0, '
+          f'validation cross-fitted {r["valid_f1_crossfit"]:.3f}', flush=True)
 print('\nmean over seeds ' + ' '.join(map(str, a.seeds)) + ':')
 for power in a.powers:
     m = np.array([r[2:] for r in rows if r[1] == power]).mean(0)

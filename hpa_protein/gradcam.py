@@ -8,8 +8,8 @@ import re, difflib
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.script import call_parse, Param
-from .data import LABELS, N_CLASSES, CHANNELS, HPAArgError, HPADataError, hpa_path, composite, save_fig, user_errors
-from .data import check_probs, check_thresholds, load_preds
+from .data import (LABELS, N_CLASSES, CHANNELS, HPAArgError, HPADataError, hpa_path, composite, save_fig,
+                              user_errors, check_probs, check_thresholds, load_preds)
 from .thresholds import out_thresholds, class_report, apply_thresholds
 
 # %% auto #0

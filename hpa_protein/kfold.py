@@ -14,10 +14,10 @@ from fastcore.meta import delegates
 __all__ = ['kfold_split', 'fold_dirs', 'oof_preds', 'crossfold_f1', 'kfold_train', 'kfold_cli']
 
 # %% ../nbs/05a_kfold.ipynb #f2560d62
-from .data import HPADataError, HPAArgError, hpa_path, read_labels, to_multihot, atomic_write, user_errors
+from .data import (HPADataError, HPAArgError, hpa_path, read_labels, to_multihot, atomic_write, user_errors,
+                              save_preds, load_preds)
 from .split import kfold, save_split, load_split
 from .model import train, cli_weights, train_cli
-from .data import save_preds, load_preds
 from .thresholds import (SHRINK, best_thresholds, apply_thresholds, macro_f1, fraction_thresholds,
                                     label_fractions, save_thresholds)
 from .predict import predict_test, ensemble, write_submission

@@ -446,5 +446,5 @@ def train_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
     "Train the 4-channel ResNet; writes OUT/models/last.pth, OUT/history.jsonl, OUT/export.pkl, OUT/valid_preds.npz."
     t0 = time.time()
     split, stats, weights = _cli_inputs(path, out, split, stats, kwargs.get('fold'), weights, kwargs.get('arch', 'resnet34'))
-    train(path, out, split, stats, weights=weights, lr=lr, oversample=oversample or False, **kwargs)
+    train(path, out, split, stats, weights=weights, lr=lr, oversample=oversample, **kwargs)
     if rank_distrib() == 0: print(f'done in {time.time()-t0:.0f}s', flush=True)

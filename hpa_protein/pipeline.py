@@ -15,7 +15,7 @@ from .synth import make_synth, SYNTH_VERSION
 from .eda import eda_figures
 from .split import split, kfold, save_split, load_split
 from .stats import channel_stats, save_stats
-from .model import train
+from .model import train, _check_lr
 from .thresholds import tune_thresholds
 from .predict import predict_test, score_submission
 from .kfold import kfold_train
@@ -107,7 +107,8 @@ def run_pipeline(dest='outputs/demo', # Output folder: the dataset goes in DEST/
                  show:bool=True, # Progress bars and lines
                 ) -> dict:
     "Run every stage on a synthetic (or given) dataset and score the submission; return the summary."
-    dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
+    lr, dest = _check_lr(lr), Path(dest)   # a bad rate stops the run before any step
+    dest.mkdir(parents=True, exist_ok=True)
     times, t0 = {}, time.time()
     with step('1/9 dataset', times):
         if path is None: path = synth_data(dest/'data', n_train=n_train, n_test=n_test, size=synth_size, seed=seed,
@@ -182,7 +183,7 @@ def demo_cli(dest:str='outputs/demo', # Output folder (the dataset goes in DEST/
              lr:str=str(DEMO_LR), # Learning rate (the one-cycle peak is lr/2), or 'auto' (a short lr_find)
              **kwargs):
     "Run the whole pipeline on the built-in synthetic dataset (or `--path`) and score the submission."
-    r = run_pipeline(dest, path, lr=lr if lr == 'auto' else float(lr), **kwargs)
+    r = run_pipeline(dest, path, lr=lr, **kwargs)   # `train` reads a number or 'auto', and names a bad one
     folds = kwargs.get('folds', 0)
     if folds > 1: print(f'\nout-of-fold macro F1 ({folds} folds): {r["valid_f1_05"]:.4f} at 0.5; {r["valid_f1_crossfit"]:.4f} with each '
                         f'fold thresholded by the others (cross-fitted); {r["valid_f1_tuned"]:.4f} tuned and scored on the same rows')

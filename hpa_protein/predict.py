@@ -99,7 +99,6 @@ def check_test_images(folder, ids):
     if probs: raise HPADataError(f'{folder}: {len(probs)} of {len(ids)} test Id(s) lack images:\n  ' + '\n  '.join(probs))
 
 
-
 # %% ../nbs/05_predict.ipynb #285d6a9e
 def _few(xs, n=5): xs = sorted(map(str, xs)); return ', '.join(map(repr, xs[:n])) + (f' and {len(xs)-n} more' if len(xs) > n else '')
 
