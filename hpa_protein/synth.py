@@ -313,6 +313,7 @@ class _Field:
             if blocked[j]: continue
             self.cells.append(_Cell(cand[j], rads[j], rng.uniform(1.0, emax), rng.uniform(0, 2*np.pi), rng, irr=irr))
             blocked |= C[j]
+        self.interphase = [c for c in self.cells if c.kind == 'interphase']   # the cells not dividing
         self.lab = _label_map(self.cells, size)
         self.nl = np.zeros((size, size), np.uint8)
         for i, cl in enumerate(self.cells):
@@ -427,8 +428,7 @@ def _blue(f):
     b = f.per_cell(rng.lognormal(0, 0.15, len(f.cells)) * [1.3 if c.kind != 'interphase' else 1 for c in f.cells], f.nl)
     tex = 0.85 + 0.18*_smooth_noise(rng, f.size, 3*f.S+2) + 0.08*_smooth_noise(rng, f.size, 12*f.S+2)   # chromatin
     cv = _Canvas(f.size)
-    for c in f.cells:
-        if c.kind == 'interphase': cv.dots(c.img(c.nucleoli), c.nucleoli_r*c.px*1.1, 120)
+    for c in f.interphase: cv.dots(c.img(c.nucleoli), c.nucleoli_r*c.px*1.1, 120)
     return b * tex * (1 - cv.f()) * 0.85
 
 def _red(f):
@@ -445,8 +445,7 @@ def _yellow(f):
 # %% ../nbs/00b_synth.ipynb #bc691f53
 def _g_nucleoplasm(f, rng):
     cv = _Canvas(f.size)
-    for c in f.cells:
-        if c.kind == 'interphase': cv.dots(c.img(c.nucleoli), c.nucleoli_r*c.px, 180)
+    for c in f.interphase: cv.dots(c.img(c.nucleoli), c.nucleoli_r*c.px, 180)
     return f.nuc * (0.8 + 0.25*_smooth_noise(rng, f.size, 5*f.S+2)) * (1 - cv.f())
 
 def _g_nuclear_membrane(f, rng):
@@ -456,8 +455,7 @@ def _g_nuclear_membrane(f, rng):
 
 def _g_nucleoli(f, rng):
     cv = _Canvas(f.size)
-    for c in f.cells:
-        if c.kind != 'interphase': continue
+    for c in f.interphase:
         for p, r in zip(c.nucleoli, c.nucleoli_r):
             q = p + rng.normal(0, r*0.3, (3, 2))
             cv.dots(c.img(q), r*c.px*rng.uniform(0.6, 0.9, 3), 230)
@@ -465,8 +463,7 @@ def _g_nucleoli(f, rng):
 
 def _g_fibrillar(f, rng):
     cv = _Canvas(f.size)
-    for c in f.cells:
-        if c.kind != 'interphase': continue
+    for c in f.interphase:
         for p, r in zip(c.nucleoli, c.nucleoli_r):
             n = rng.integers(2, 5)
             cv.dots(c.img(p + rng.normal(0, r*0.5, (n, 2))), max(1.2, 2.8*f.S), 255*rng.uniform(0.7, 1, n))
@@ -492,8 +489,7 @@ def _g_er(f, rng): return f.er * (0.9 + 0.2*_smooth_noise(rng, f.size, 20*f.S+2)
 
 def _g_golgi(f, rng):
     cv = _Canvas(f.size)
-    for c in f.cells:
-        if c.kind != 'interphase': continue
+    for c in f.interphase:
         n, span = 40, rng.uniform(0.9, 2.2)
         a = c.mtoc_dir + rng.uniform(-span/2, span/2, n)
         rr = c.rn * _interp_r(c.rnt, a) + rng.uniform(0.04, 0.16, n)
@@ -502,8 +498,7 @@ def _g_golgi(f, rng):
 
 def _puncta(f, rng, n, rad, bias, hollow=False):
     cv = _Canvas(f.size)
-    for c in f.cells:
-        if c.kind != 'interphase': continue
+    for c in f.interphase:
         k = int(rng.integers(*n) * (c.R / (45*f.S))**2)
         p = c.cyto_pts(k, rng, bias)
         cv.dots(c.img(p), rng.uniform(*rad, len(p))*f.S, 255*rng.uniform(0.35, 1, len(p)),
@@ -517,8 +512,7 @@ def _g_lysosomes(f, rng): return _puncta(f, rng, (12, 25), (4.5, 6.5), 1.5)
 # %% ../nbs/00b_synth.ipynb #2f1c4689
 def _g_intermediate(f, rng):
     cv = _Canvas(f.size)
-    for c in f.cells:
-        if c.kind != 'interphase': continue
+    for c in f.interphase:
         n = int(rng.integers(12, 22) * (c.R / (45*f.S))**2); st = c.cyto_pts(n, rng, 0.5)
         rel = st - c.n0
         th0 = np.arctan2(rel[:, 1], rel[:, 0]) + np.pi/2 * rng.choice([-1, 1], len(st))
@@ -528,8 +522,7 @@ def _g_intermediate(f, rng):
 
 def _g_actin(f, rng):
     cv = _Canvas(f.size)
-    for c in f.cells:
-        if c.kind != 'interphase': continue
+    for c in f.interphase:
         n, a0 = int(rng.integers(6, 16)), rng.normal(0, 0.25)
         t = np.linspace(-1.3, 1.3, 40)
         for o, a in zip(rng.uniform(-0.85, 0.85, n), a0 + rng.normal(0, 0.06, n)):
@@ -542,8 +535,7 @@ def _g_actin(f, rng):
 
 def _g_focal(f, rng):
     cv = _Canvas(f.size)
-    for c in f.cells:
-        if c.kind != 'interphase': continue
+    for c in f.interphase:
         n = int(rng.integers(10, 26)); th = rng.vonmises(0, 1.5, n) + np.pi*rng.integers(0, 2, n)
         r = _interp_r(c.r, th)[:, None]; u = _unit(th)
         l = rng.uniform(0.1, 0.2, (n, 1))
@@ -584,14 +576,12 @@ def _g_spindle(f, rng):
 
 def _g_mtoc(f, rng):
     cv, halo = _Canvas(f.size), _Canvas(f.size)
-    for c in f.cells:
-        if c.kind == 'interphase': cv.dots(c.img(c.mtoc[None]), 5*f.S, 255); halo.dots(c.img(c.mtoc[None]), 12*f.S, 70)
+    for c in f.interphase: cv.dots(c.img(c.mtoc[None]), 5*f.S, 255); halo.dots(c.img(c.mtoc[None]), 12*f.S, 70)
     return cv.f() + _blur(halo.f(), 2*f.S)
 
 def _g_centrosome(f, rng):
     cv = _Canvas(f.size)
-    for c in f.cells:
-        if c.kind != 'interphase': continue
+    for c in f.interphase:
         a = rng.uniform(0, 2*np.pi); d = (5 + rng.uniform(0, 4))*f.S / c.px * np.array([math.cos(a), math.sin(a)])
         cv.dots(c.img(np.stack([c.mtoc - d, c.mtoc + d])), 3.5*f.S, 255)
     return cv.f()
@@ -608,8 +598,7 @@ def _g_junctions(f, rng):
 
 def _g_mito(f, rng):
     cv = _Canvas(f.size)
-    for c in f.cells:
-        if c.kind != 'interphase': continue
+    for c in f.interphase:
         n = int(rng.integers(25, 50) * (c.R / (45*f.S))**2); st = c.cyto_pts(n, rng, 0.7)
         rel = st - c.n0; th0 = np.arctan2(rel[:, 1], rel[:, 0]) + rng.normal(0, 0.6, len(st))
         w = _walk(st, th0, 3, rng.uniform(0.03, 0.055), 0.35, rng)
@@ -618,8 +607,8 @@ def _g_mito(f, rng):
 
 def _g_aggresome(f, rng):
     cv = _Canvas(f.size)
-    for c in f.cells:
-        if c.kind != 'interphase' or rng.random() < 0.25: continue
+    for c in f.interphase:
+        if rng.random() < 0.25: continue
         a = c.mtoc_dir + rng.normal(0, 0.4); p = c.n0 + (c.rn + 0.12) * np.array([math.cos(a), math.sin(a)])
         cv.dots(c.img(p + rng.normal(0, 0.04, (3, 2))), rng.uniform(5, 10, 3)*f.S, 255)
     return _blur(cv.f(), 1.5*f.S)
@@ -629,15 +618,14 @@ def _g_cytosol(f, rng):
 
 def _g_cyto_bodies(f, rng):
     cv = _Canvas(f.size)
-    for c in f.cells:
-        if c.kind != 'interphase': continue
+    for c in f.interphase:
         n = int(rng.integers(1, 5)); cv.dots(c.img(c.cyto_pts(n, rng)), rng.uniform(5, 8, n)*f.S, 255)
     return cv.f()
 
 def _g_rods_rings(f, rng):
     cv = _Canvas(f.size)
-    for c in f.cells:
-        if c.kind != 'interphase' or rng.random() < 0.15: continue
+    for c in f.interphase:
+        if rng.random() < 0.15: continue
         n = int(rng.integers(1, 5)); p = c.cyto_pts(n, rng)
         rings = rng.random(n) < 0.5
         cv.dots(c.img(p[rings]), rng.uniform(6, 9, rings.sum())*f.S, 255, max(1, int(round(3*f.S))))
