@@ -5,6 +5,7 @@
 # %% ../nbs/00b_synth.ipynb #cdfe6eee
 from __future__ import annotations
 import os, math, shutil, tempfile
+from functools import cached_property
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.basics import patch
@@ -15,8 +16,8 @@ from .core import (N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS_PER_IMA
 
 # %% auto #0
 __all__ = ['LABEL_WEIGHTS', 'MAGNIFICATION', 'GREEN_PATTERNS', 'SYNTH_VERSION', 'DEFAULT_SYNTH', 'fit_label_weights',
-           'sample_labels', 'sim_labels', 'sim_preds', 'render_sample', 'synth_ids', 'make_synth', 'default_synth',
-           'synth_cli']
+           'sample_labels', 'sim_labels', 'sim_preds', 'edges', 'dist_nuc', 'paths', 'er', 'peri', 'render_sample',
+           'synth_ids', 'make_synth', 'default_synth', 'synth_cli']
 
 # %% ../nbs/00b_synth.ipynb #3c02bdcd
 cv2 = opencv()  # OpenCV or None (`hpa_protein.core.opencv`); not exported by `import *`
@@ -324,21 +325,23 @@ class _Field:
         self.lab[self.nl > 0] = self.nl[self.nl > 0]
         self.nuc, self.inc = (self.nl > 0).astype(np.float32), (self.lab > 0).astype(np.float32)   # 0/1 masks
         self.cyto = self.inc - self.nuc
-        self._paths, self._dn, self._er, self._edges, self._peri = None, None, None, None, None
 
     def per_cell(self, vals, m=None):
         "A map with value `vals[i]` on cell `i` (background 0), from the label map `m` (default: cells)."
         lut = np.zeros(256, np.float32); lut[1:len(vals)+1] = vals
         return cv2.LUT(self.lab if m is None else m, lut)
 
+def _lazy(f):
+    "`@patch(as_prop=True)`, computed on first use and kept: a `functools.cached_property` of `_Field`."
+    p = cached_property(f); p.__set_name__(_Field, f.__name__); setattr(_Field, f.__name__, p)
+    return p
+
 # %% ../nbs/00b_synth.ipynb #0f00db44
-@patch(as_prop=True)
+@_lazy
 def edges(self:_Field):
     "Cell outlines (where the label map changes; ~3 px at 512), as 0/1 floats."
-    if self._edges is None:
-        k = max(3, int(round(5*self.S)) | 1)
-        self._edges = (cv2.morphologyEx(self.lab, cv2.MORPH_GRADIENT, np.ones((k, k), np.uint8)) > 0).astype(np.float32)
-    return self._edges
+    k = max(3, int(round(5*self.S)) | 1)
+    return (cv2.morphologyEx(self.lab, cv2.MORPH_GRADIENT, np.ones((k, k), np.uint8)) > 0).astype(np.float32)
 
 @patch(as_prop=True)
 def contacts(self:_Field):
@@ -346,36 +349,33 @@ def contacts(self:_Field):
     k = max(5, int(round(5*self.S)) | 1)
     return self.edges * (cv2.erode(self.lab, np.ones((k, k), np.uint8)) > 0)
 
-@patch(as_prop=True)
+@_lazy
 def dist_nuc(self:_Field):
     "Distance (px) to the nearest nucleus."
-    if self._dn is None: self._dn = cv2.distanceTransform((self.nl == 0).astype(np.uint8), cv2.DIST_L2, 3)
-    return self._dn
+    return cv2.distanceTransform((self.nl == 0).astype(np.uint8), cv2.DIST_L2, 3)
 
 # %% ../nbs/00b_synth.ipynb #b8ae1e3f
-@patch(as_prop=True)
+@_lazy
 def paths(self:_Field):
     "Microtubules of each cell: a list (per cell) of image-coordinate polylines; mitotic cells get a spindle."
-    if self._paths is None:
-        self._paths = []
-        for cl in self.cells:
-            rng = self.rng
-            if cl.kind == 'mitotic':
-                ps = []
-                for s in (-1, 1):
-                    pole = np.array([0.62*s, 0.])
-                    y = rng.uniform(-0.5, 0.5, 16)
-                    t = np.linspace(0, 1, 7)[:, None]                          # pole -> plate, bowed out
-                    pts = np.stack([pole[0]*(1 - t) + 0*y, y*t + 0.25*np.sign(y)*t*(1 - t)], -1)
-                    ps += [cl.img(p) for p in np.transpose(pts, (1, 0, 2))]
-                self._paths.append(ps); continue
-            self._paths.append(None)
-        self._interphase_mts()
-    return self._paths
+    res, rng = [], self.rng
+    for cl in self.cells:
+        if cl.kind == 'mitotic':
+            ps = []
+            for s in (-1, 1):
+                pole = np.array([0.62*s, 0.])
+                y = rng.uniform(-0.5, 0.5, 16)
+                t = np.linspace(0, 1, 7)[:, None]                          # pole -> plate, bowed out
+                pts = np.stack([pole[0]*(1 - t) + 0*y, y*t + 0.25*np.sign(y)*t*(1 - t)], -1)
+                ps += [cl.img(p) for p in np.transpose(pts, (1, 0, 2))]
+            res.append(ps); continue
+        res.append(None)
+    self._interphase_mts(res)
+    return res
 
 @patch
-def _interphase_mts(self:_Field):
-    "Microtubules of all interphase cells at once: a third radiate from the MTOC, the rest from around the nucleus."
+def _interphase_mts(self:_Field, paths:list):
+    "Microtubules of all interphase cells at once into `paths`: a third radiate from the MTOC, the rest from around the nucleus."
     rng = self.rng
     idx = [i for i, c in enumerate(self.cells) if c.kind != 'mitotic']
     if not idx: return
@@ -402,25 +402,20 @@ def _interphase_mts(self:_Field):
     ends = np.cumsum(ns)
     for j, i in enumerate(idx):
         a = ends[j] - ns[j]
-        self._paths[i] = [pimg[k, :n_in[k]] for k in range(a, ends[j]) if n_in[k] >= 2]
+        paths[i] = [pimg[k, :n_in[k]] for k in range(a, ends[j]) if n_in[k] >= 2]
 
 # %% ../nbs/00b_synth.ipynb #295e5e12
-@patch(as_prop=True)
+@_lazy
 def er(self:_Field):
     "The endoplasmic reticulum: a reticular texture in the cytoplasm, densest around the nucleus."
-    if self._er is None:
-        rng, S = self.rng, self.S
-        net = _reticulum(rng, self.size, S)
-        self._er = (0.1 + 0.9*net**2) * (0.15 + self.peri) * (self.cyto + 0.1*self.nuc)
-    return self._er
+    net = _reticulum(self.rng, self.size, self.S)
+    return (0.1 + 0.9*net**2) * (0.15 + self.peri) * (self.cyto + 0.1*self.nuc)
 
-@patch(as_prop=True)
+@_lazy
 def peri(self:_Field):
     "1 at the nucleus falling off with the distance to it (scale: 0.6 of the cell radius)."
-    if self._peri is None:
-        lam = np.array([1/(c.R*0.6) for c in self.cells], np.float32)
-        self._peri = cv2.exp(-self.dist_nuc * self.per_cell(lam))
-    return self._peri
+    lam = np.array([1/(c.R*0.6) for c in self.cells], np.float32)
+    return cv2.exp(-self.dist_nuc * self.per_cell(lam))
 
 # %% ../nbs/00b_synth.ipynb #4807e153
 def _blue(f):
