@@ -73,7 +73,7 @@ dl_pred = [(xb,)]*max(1, a.steps//4)
 peak_reset(); predict_probs(learn, dl_pred[:1], tta=a.tta, show=False)
 t = timed(lambda: predict_probs(learn, dl_pred, tta=a.tta, show=False))
 res[f'fastai predict x{a.tta}'] = (a.bs*len(dl_pred)/t, peak_gb())
-del learn; peak_reset()
+learn = None; peak_reset()  # freed before the bare side (not `del`: the lambdas above name it)
 
 # --- bare PyTorch: AMP + channels_last
 model = hpa_resnet(a.arch).to(dev).to(memory_format=torch.channels_last).train()
@@ -99,7 +99,7 @@ def bare_predict():
 peak_reset(); bare_predict()
 t = timed(bare_predict)
 res[f'bare predict x{a.tta}'] = (a.bs*len(dl_pred)/t, peak_gb())
-del model, opt
+model = opt = None  # freed (not `del`: the functions above name them)
 
 # --- optional: the real input pipeline feeding the fastai Learner
 if a.loader:

@@ -19,7 +19,7 @@ and `HPA_HOME` get nothing (nothing is written outside the working folders, the 
 """
 import os, shutil, subprocess, sys
 from pathlib import Path
-import pandas as pd, pytest
+import pandas as pd
 from conftest import COMPETITION, listing
 
 root = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@
 Each notebook runs in a fresh process with its folder as the working directory (as `nbdev_test` runs it); cells
 skipped keep the outputs they had. A notebook that fails is left unchanged and the command exits 1.
 """
-import argparse, os, shutil, subprocess, sys, tempfile
+import argparse, shutil, subprocess, sys, tempfile
 from pathlib import Path
 from docs_build import exec_env  # tools/ is this script's folder
 
