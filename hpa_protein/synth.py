@@ -16,8 +16,8 @@ from .core import (N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS_PER_IMA
 
 # %% auto #0
 __all__ = ['LABEL_WEIGHTS', 'MAGNIFICATION', 'GREEN_PATTERNS', 'SYNTH_VERSION', 'DEFAULT_SYNTH', 'fit_label_weights',
-           'sample_labels', 'sim_labels', 'sim_preds', 'edges', 'dist_nuc', 'paths', 'er', 'peri', 'render_sample',
-           'synth_ids', 'make_synth', 'default_synth', 'synth_cli']
+           'sample_labels', 'sim_labels', 'sim_preds', 'render_sample', 'synth_ids', 'make_synth', 'default_synth',
+           'synth_cli']
 
 # %% ../nbs/00b_synth.ipynb #3c02bdcd
 cv2 = opencv()  # OpenCV or None (`hpa_protein.core.opencv`); not exported by `import *`
@@ -332,13 +332,12 @@ class _Field:
         return cv2.LUT(self.lab if m is None else m, lut)
 
 def _lazy(f):
-    "`@patch(as_prop=True)`, computed on first use and kept: a `functools.cached_property` of `_Field`."
-    p = cached_property(f); p.__set_name__(_Field, f.__name__); setattr(_Field, f.__name__, p)
-    return p
+    "Make `f` (named `_x`) the property `x` of `_Field`, computed on first use and kept (`functools.cached_property`)."
+    nm = f.__name__[1:]; p = cached_property(f); p.__set_name__(_Field, nm); setattr(_Field, nm, p)
 
 # %% ../nbs/00b_synth.ipynb #0f00db44
 @_lazy
-def edges(self:_Field):
+def _edges(self:_Field):
     "Cell outlines (where the label map changes; ~3 px at 512), as 0/1 floats."
     k = max(3, int(round(5*self.S)) | 1)
     return (cv2.morphologyEx(self.lab, cv2.MORPH_GRADIENT, np.ones((k, k), np.uint8)) > 0).astype(np.float32)
@@ -350,13 +349,13 @@ def contacts(self:_Field):
     return self.edges * (cv2.erode(self.lab, np.ones((k, k), np.uint8)) > 0)
 
 @_lazy
-def dist_nuc(self:_Field):
+def _dist_nuc(self:_Field):
     "Distance (px) to the nearest nucleus."
     return cv2.distanceTransform((self.nl == 0).astype(np.uint8), cv2.DIST_L2, 3)
 
 # %% ../nbs/00b_synth.ipynb #b8ae1e3f
 @_lazy
-def paths(self:_Field):
+def _paths(self:_Field):
     "Microtubules of each cell: a list (per cell) of image-coordinate polylines; mitotic cells get a spindle."
     res, rng = [], self.rng
     for cl in self.cells:
@@ -406,13 +405,13 @@ def _interphase_mts(self:_Field, paths:list):
 
 # %% ../nbs/00b_synth.ipynb #295e5e12
 @_lazy
-def er(self:_Field):
+def _er(self:_Field):
     "The endoplasmic reticulum: a reticular texture in the cytoplasm, densest around the nucleus."
     net = _reticulum(self.rng, self.size, self.S)
     return (0.1 + 0.9*net**2) * (0.15 + self.peri) * (self.cyto + 0.1*self.nuc)
 
 @_lazy
-def peri(self:_Field):
+def _peri(self:_Field):
     "1 at the nucleus falling off with the distance to it (scale: 0.6 of the cell radius)."
     lam = np.array([1/(c.R*0.6) for c in self.cells], np.float32)
     return cv2.exp(-self.dist_nuc * self.per_cell(lam))
