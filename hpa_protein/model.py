@@ -12,7 +12,7 @@ import torchvision
 from fastcore.basics import ifnone, store_attr
 from fastcore.meta import delegates
 from fastcore.script import call_parse
-from fastai.torch_core import params, rank_distrib
+from fastai.torch_core import params, rank_distrib, set_seed
 from fastai.layers import apply_init
 from fastai.learner import Learner
 from fastai.metrics import AccumMetric, ActivationType
@@ -210,7 +210,7 @@ def hpa_learner(dls, # DataLoaders from `hpa_dls`
     if prior: prior_bias(model, np.array([o[1] for o in dls.train_ds.items]))
     learn = HPALearner(dls, model, loss_func=FocalLoss(gamma, alpha, thresh=thresh), metrics=MacroF1(thresh),
                        splitter=hpa_splitter, opt_func=kwargs.pop('opt_func', Adam), path=ifnone(path, Path('.')), **kwargs)
-    if ifnone(log, _interactive() is None):
+    if ifnone(log, _interactive() is None) or rank_distrib() != 0:  # `LogProgress` prints on rank 0 alone
         learn.remove_cb(ProgressCallback); learn.add_cb(LogProgress(every))
     learn.add_cb(InferenceAutocast())
     if _is_cuda(dls.device):
@@ -388,14 +388,6 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
           show:bool=True, # Print progress
          ) -> Learner:
     "Train the 4-channel ResNet with the freeze → unfreeze schedule; checkpoint, export, and save validation predictions."
-    return _train(**locals())
-
-# %% ../nbs/03_model.ipynb #a0b1c2e4
-def _train(path, out, split, stats, size, bs, arch, weights, fourth, head, frozen_epochs, epochs, lr, lr_mult, pct_start, wd,
-           gamma, thresh, cache, oversample, aug, norm, crop, num_workers, resume, cpu_bf16, every, seed, fold, threads,
-           lr_find_it, tta, cbs, show) -> Learner:
-    "`train`'s body: the schedule, step by step."
-    from fastai.torch_core import set_seed
     lr = _check_lr(lr)
     if seed is not None: set_seed(seed)
     if threads: torch.set_num_threads(threads)
@@ -409,7 +401,6 @@ def _train(path, out, split, stats, size, bs, arch, weights, fourth, head, froze
                       aug=aug, norm=norm, crop=crop, show=say)
     learn = hpa_learner(dls, arch, weights, gamma, fourth=fourth, head=head, thresh=thresh, cpu_bf16=cpu_bf16,
                         every=every, path=out, wd=wd)
-    if dist and not rank0 and hasattr(learn, 'progress'): learn.remove_cb(learn.progress)
     frozen_epochs, lr_mult = _phase_defaults(weights is not None, frozen_epochs, lr_mult, say)
     ck, hist = out/'models'/'last.pth', out/'history.jsonl'
     state, start = _resume_state(ck, hist, resume, rank0, say)
@@ -418,9 +409,8 @@ def _train(path, out, split, stats, size, bs, arch, weights, fourth, head, froze
               dict(epochs=epochs, lr_max=slice(lr/2/lr_mult, lr/2), pct_start=pct_start, div=5.)]  # then unfrozen
     _fit_phases(learn, phases, start, state, ck, hist if rank0 else None, lr, cbs, dist)
     if rank0: _write_outputs(learn, out, tta, show)
-    if dist:
-        barrier()  # every rank returns once the outputs are written
-        if started: torch.distributed.destroy_process_group()
+    if dist: barrier()  # every rank returns once the outputs are written
+    if started: torch.distributed.destroy_process_group()
     return learn
 
 # %% ../nbs/03_model.ipynb #a0b1c2e5
