@@ -183,7 +183,7 @@ def demo_cli(dest:str='outputs/demo', # Output folder (the dataset goes in DEST/
              lr:str=str(DEMO_LR), # Learning rate (the one-cycle peak is lr/2), or 'auto' (a short lr_find)
              **kwargs):
     "Run the whole pipeline on the built-in synthetic dataset (or `--path`) and score the submission."
-    r = run_pipeline(dest, path, lr=lr, **kwargs)   # `train` reads a number or 'auto', and names a bad one
+    r = run_pipeline(dest, path, lr=lr, **kwargs)   # `run_pipeline` reads a number or 'auto', and names a bad one
     folds = kwargs.get('folds', 0)
     if folds > 1: print(f'\nout-of-fold macro F1 ({folds} folds): {r["valid_f1_05"]:.4f} at 0.5; {r["valid_f1_crossfit"]:.4f} with each '
                         f'fold thresholded by the others (cross-fitted); {r["valid_f1_tuned"]:.4f} tuned and scored on the same rows')

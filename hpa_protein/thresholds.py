@@ -292,7 +292,6 @@ def out_thresholds(out, # A run's output folder
     if thresholds or fn.exists(): return load_thresholds(fn)
     if say: print(f'no {fn}: threshold 0.5 for every label (run hpa_thresholds first)', flush=True)
 
-
 # %% ../nbs/04_thresholds.ipynb #e56b0336
 SHRINK = 0.  # the stages' shrinkage of rare classes (tune_thresholds, hpa_thresholds, hpa_kfold): chosen on the demo model's validation predictions (04_thresholds)
 

@@ -92,7 +92,7 @@ def test_fixture_paths_named_in_notebooks_exist():
             assert (root/'nbs'/p).exists(), f'{nb.name}: {p} does not exist'
 
 # Names that moved to another module when the library was reorganised, by the module that used to define them: code
-# (and exported Learners) that import them from there keep working. New homes: core, split, callbacks, synth, data, model.
+# that imports them from there keeps working. New homes: core, split, callbacks, synth, data, model.
 MOVED = {'data': ['LABELS', 'N_CLASSES', 'CHANNELS', 'OFFICIAL_COUNTS', 'OFFICIAL_LABELS_PER_IMAGE', 'USER_ERRORS',
                   'hpa_home', 'img_file', 'HPADataError', 'HPAArgError', 'opencv', 'progress', 'default_workers', 'pmap',
                   'one_line', 'user_errors'],
