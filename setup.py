@@ -17,6 +17,7 @@ requirements = shlex.split(cfg.get('requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
 opencv_requirements = shlex.split(cfg.get('opencv_requirements', ''))
 gradcam_requirements = shlex.split(cfg.get('gradcam_requirements', ''))
+timm_requirements = shlex.split(cfg.get('timm_requirements', ''))
 version_key = lambda v: tuple(int(p) for p in v.split('.'))  # no pkg_resources here
 
 setuptools.setup(
@@ -28,7 +29,7 @@ setuptools.setup(
                    if version_key(v) >= version_key(min_python)]
                 + (['License :: ' + lic[1]] if lic[1] else []),
     url=cfg['git_url'], packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
-    include_package_data=True, install_requires=requirements, extras_require={'dev': dev_requirements, 'opencv': opencv_requirements, 'gradcam': gradcam_requirements},
+    include_package_data=True, install_requires=requirements, extras_require={'dev': dev_requirements, 'opencv': opencv_requirements, 'gradcam': gradcam_requirements, 'timm': timm_requirements},
     python_requires='>=' + min_python, long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown', zip_safe=False,
     entry_points={'console_scripts': cfg.get('console_scripts', '').split(), 'nbdev': [f'{cfg["lib_path"]}={cfg["lib_path"]}._modidx:d']},

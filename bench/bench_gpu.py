@@ -1,6 +1,6 @@
 """Training and 8x TTA prediction speed on a GPU: the fastai Learner of `hpa_learner` vs a bare PyTorch loop.
 
-Both sides use the same model (`hpa_resnet`, ResNet34 by default), the same batch (random 4-channel images at
+Both sides use the same model (`hpa_model`, ResNet34 by default), the same batch (random 4-channel images at
 512 px, already normalised and on the GPU, so that data loading is out of the picture), the same focal loss and
 Adam, fp16 mixed precision and channels-last memory format:
 - fastai: `hpa_learner` on CUDA DataLoaders (fastai's `MixedPrecision` + `ChannelsLast` callbacks, `learn.fit`),
@@ -33,7 +33,7 @@ cuda = dev.type == 'cuda'
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.callback.progress import ProgressCallback
-from hpa_protein.model import hpa_resnet, hpa_learner, FocalLoss
+from hpa_protein.model import hpa_model, hpa_learner, FocalLoss
 from hpa_protein.predict import predict_probs, dihedral
 
 def sync():
@@ -76,7 +76,7 @@ res[f'fastai predict x{a.tta}'] = (a.bs*len(dl_pred)/t, peak_gb())
 learn = None; peak_reset()  # freed before the bare side (not `del`: the lambdas above name it)
 
 # --- bare PyTorch: AMP + channels_last
-model = hpa_resnet(a.arch).to(dev).to(memory_format=torch.channels_last).train()
+model = hpa_model(a.arch).to(dev).to(memory_format=torch.channels_last).train()
 opt = torch.optim.Adam(model.parameters(), lr=1e-4)
 scaler = torch.amp.GradScaler(dev.type, enabled=cuda)
 loss_func = FocalLoss()

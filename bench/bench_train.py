@@ -10,7 +10,7 @@ import numpy as np, torch
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.callback.progress import ProgressCallback
-from hpa_protein.model import hpa_resnet, hpa_learner, FocalLoss
+from hpa_protein.model import hpa_model, hpa_learner, FocalLoss
 
 p = argparse.ArgumentParser()
 p.add_argument('--arch', default='resnet34'); p.add_argument('--size', type=int, default=128)
@@ -36,7 +36,7 @@ def fastai_steps():
     learn.fit(1, 1e-4)  # one epoch = `steps` training batches + 1 validation batch
     return learn.recorder  # not used
 
-model = hpa_resnet(a.arch); model.train()
+model = hpa_model(a.arch); model.train()
 opt = torch.optim.Adam(model.parameters(), lr=1e-4)
 loss_func = FocalLoss()
 def bare_steps():

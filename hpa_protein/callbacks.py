@@ -4,7 +4,7 @@
 
 # %% ../nbs/03b_callbacks.ipynb #881ea671
 from __future__ import annotations
-import json, random, warnings
+import json, random, sys, warnings
 from pathlib import Path
 import numpy as np, torch
 import fastai
@@ -21,7 +21,8 @@ from .loaders import unbound_readers
 
 # %% auto #0
 __all__ = ['LogProgress', 'rng_state', 'set_rng_state', 'save_checkpoint', 'opt_to_params', 'load_checkpoint', 'Checkpoint',
-           'ChannelsLastInput', 'BF16Autocast', 'InferenceAutocast', 'hpa_versions', 'HPALearner']
+           'average_into', 'WeightAverage', 'ChannelsLastInput', 'BF16Autocast', 'InferenceAutocast', 'hpa_versions',
+           'HPALearner']
 
 # %% ../nbs/03b_callbacks.ipynb #b3ae7227
 class LogProgress(Callback):
@@ -50,7 +51,7 @@ def _loaders(learn): return [getattr(dl, 'dl', dl) for dl in learn.dls.loaders] 
 def rng_state(learn) -> dict:
     "Every random state a fit draws from: Python, NumPy, torch (CPU and CUDA) and each loader's own."
     return dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state(),
-                cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+                cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None,  # CUDA in use here
                 dls=[dl.rng.getstate() for dl in _loaders(learn)])
 
 def set_rng_state(learn, s:dict):
@@ -68,6 +69,8 @@ def save_checkpoint(learn, fn, **meta):
              scaler=sc.state_dict() if sc is not None and sc.is_enabled() else None,
              smooth_loss=(sl.count, sl.val) if sl is not None and hasattr(sl, 'count') else None,
              rng=rng_state(learn), **meta)
+    wa = getattr(learn, 'weight_average', None)   # `WeightAverage`: the running average of the weights travels too
+    if wa is not None: s['weight_average'] = wa.state()
     atomic_write(fn, lambda f: torch.save(s, f), mode='wb', suffix='.pth')
 
 def opt_to_params(opt):
@@ -102,6 +105,7 @@ class Checkpoint(Callback):
         sc = getattr(self.learn, 'scaler', None)
         if sc is not None and sc.is_enabled() and s.get('scaler'): sc.load_state_dict(s['scaler'])
         if s.get('smooth_loss'): self.recorder.smooth_loss.count, self.recorder.smooth_loss.val = s['smooth_loss']
+        if s.get('weight_average') and hasattr(self.learn, 'weight_average'): self.learn.weight_average.load(s['weight_average'])
     def before_epoch(self): self.skipped, self.lr0 = False, None
     def after_cancel_epoch(self): self.skipped = True
     def before_step(self):
@@ -115,6 +119,38 @@ class Checkpoint(Callback):
                        **dict(zip(self.recorder.metric_names[1:-1], map(float, self.recorder.log[1:-1]))))
             if sc is not None and sc.is_enabled(): rec['scale'] = sc.get_scale()
             with open(self.history, 'a') as f: f.write(json.dumps(rec) + '\n')
+
+# %% ../nbs/03b_callbacks.ipynb #d7e95344
+def _bare(learn): return learn.model.module if hasattr(learn.model, 'module') else learn.model  # under DDP too
+
+def average_into(learn, avg:list):
+    "Put the averaged parameters `avg` into `learn`'s model, then recompute its BatchNorm statistics on the training set."
+    m = _bare(learn)
+    with torch.no_grad():
+        for p, a in zip(m.parameters(), avg): p.copy_(a)
+    torch.optim.swa_utils.update_bn(learn.dls.train, m)
+
+class WeightAverage(Callback):
+    "Average the weights of the last `n` epochs of a fit (SWA), then recompute the BatchNorm statistics."
+    order = 60   # before `Checkpoint` (61): an epoch's checkpoint holds the average with that epoch in it
+    def __init__(self, n:int): store_attr()
+    def before_fit(self): self.avg, self.count = None, 0
+    def before_epoch(self): self.skipped = False
+    def after_cancel_epoch(self): self.skipped = True   # an epoch skipped by a resumed fit (`start_epoch`) is not averaged again
+    def after_epoch(self):
+        if self.skipped or self.epoch < self.n_epoch - self.n: return
+        ps = [p.detach() for p in _bare(self.learn).parameters()]
+        if self.avg is None: self.avg = [p.clone() for p in ps]
+        else:
+            with torch.no_grad():
+                for a, p in zip(self.avg, ps): a += (p - a)/(self.count + 1)
+        self.count += 1
+    def after_fit(self):
+        if self.count: average_into(self.learn, self.avg)
+    def state(self) -> dict: return dict(avg=None if self.avg is None else [a.cpu() for a in self.avg], count=self.count)
+    def load(self, s:dict):
+        dev = next(_bare(self.learn).parameters()).device
+        self.avg, self.count = None if s['avg'] is None else [a.to(dev) for a in s['avg']], s['count']
 
 # %% ../nbs/03b_callbacks.ipynb #8d2b8b43
 class _Autocast(Callback):
@@ -149,8 +185,9 @@ class InferenceAutocast(_Autocast):
 
 # %% ../nbs/03b_callbacks.ipynb #702bed37
 def hpa_versions() -> dict:
-    "The versions of the packages an exported Learner depends on."
-    return dict(hpa_protein=__version__, fastai=fastai.__version__, torch=torch.__version__)
+    "The versions of the packages an exported Learner depends on (timm's when a timm backbone is in use)."
+    tm = sys.modules.get('timm')
+    return dict(hpa_protein=__version__, fastai=fastai.__version__, torch=torch.__version__, **({'timm': tm.__version__} if tm else {}))
 
 class HPALearner(Learner):
     "A `Learner` whose export is relocatable (no training-only callbacks, no dataset folder or cache) and records `hpa_versions`."

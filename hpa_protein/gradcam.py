@@ -10,6 +10,7 @@ import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as 
 from fastcore.script import call_parse, Param
 from .data import (LABELS, N_CLASSES, CHANNELS, HPAArgError, HPADataError, hpa_path, composite, save_fig,
                               user_errors, check_probs, check_thresholds, load_preds)
+from .core import hpa_device
 from .thresholds import out_thresholds, class_report, apply_thresholds
 
 # %% auto #0
@@ -37,10 +38,11 @@ def label_ids(labels) -> list:
 
 # %% ../nbs/04a_gradcam.ipynb #08262dd6
 def cam_layer(model) -> nn.Module:
-    "The last block of the body of an `hpa_resnet` model (either head): the layer whose maps Grad-CAM weighs."
+    "The layer whose maps Grad-CAM weighs in an `hpa_model` model: the last block of a ResNet body, a timm body whole."
     m = getattr(model, 'module', model)   # under DistributedDataParallel
-    if not (isinstance(m, nn.Sequential) and len(m) == 2 and isinstance(m[0], nn.Sequential)):
-        raise HPAArgError(f'{type(m).__name__}: not a model of hpa_resnet (Sequential(body, head)): pass the layer to explain')
+    if not (isinstance(m, nn.Sequential) and len(m) == 2 and isinstance(m[0], nn.Module)) or isinstance(m[0], nn.Linear):
+        raise HPAArgError(f'{type(m).__name__}: not a model of hpa_model (Sequential(body, head)): pass the layer to explain')
+    if not isinstance(m[0], nn.Sequential): return m[0]   # a timm body: its output is the last feature map
     last = m[0][-1]
     return last[-1] if isinstance(last, nn.Sequential) else last
 
@@ -67,7 +69,7 @@ def _layer_gradcam():
     except ImportError: raise MissingCaptum('Grad-CAM maps need captum: pip install captum (or pip install "hpa_protein[gradcam]")') from None
     return LayerGradCam
 
-def grad_cam(model, # An `hpa_resnet` model, or `learn.model`
+def grad_cam(model, # An `hpa_model` model, or `learn.model`
              x, # Normalised input, as the model's loader makes it: a batch `(N, 4, H, W)` or one image `(4, H, W)`
              label, # Label id or name: one for the batch, or one per image
              layer=None, # The layer to explain (default: `cam_layer(model)`)
@@ -207,7 +209,7 @@ def gradcam_figures(out, # Folder with export.pkl and valid_preds.npz (and thres
     if not (path/'train').is_dir(): raise HPADataError(f'{path/"train"}: image folder not found')
     if learn is None:
         from fastai.learner import load_learner
-        learn = load_learner(fn, cpu=not torch.cuda.is_available())
+        learn = load_learner(fn, cpu=hpa_device().type != 'cuda')
     dest = Path(dest) if dest else out/'figures'/'gradcam'
     res = []
     for i, c in enumerate(cs, 1):

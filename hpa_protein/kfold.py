@@ -17,7 +17,8 @@ __all__ = ['kfold_split', 'fold_dirs', 'oof_preds', 'crossfold_f1', 'kfold_train
 from .data import (HPADataError, HPAArgError, hpa_path, read_labels, to_multihot, atomic_write, user_errors,
                               save_preds, load_preds)
 from .split import kfold, save_split, load_split
-from .model import train, cli_weights, train_cli
+from .model import train, train_cli
+from .backbones import cli_weights
 from .thresholds import (SHRINK, best_thresholds, apply_thresholds, macro_f1, fraction_thresholds,
                                     label_fractions, save_thresholds)
 from .predict import predict_test, ensemble, write_submission

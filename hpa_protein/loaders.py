@@ -20,6 +20,7 @@ from fastai.vision.augment import aug_transforms, RandTransform
 from fasttransform import Transform
 from .data import (LABELS, CHANNELS, HPADataError, hpa_path, read_labels, read_ids, user_errors,
                               read_sample, to_multihot, composite, pmap, default_workers, atomic_write)
+from .core import hpa_device
 from .split import split, load_split
 from .stats import load_stats
 
@@ -291,17 +292,17 @@ def hpa_dls(path=None, # The dataset folder (default: `hpa_path()`)
             stats=None, # dict(mean, std) in 0..1, or its JSON file (default: `load_stats()`)
             size:int=256, # Image size
             bs:int=16, # Batch size
-            cache=None, # A cache folder: build (or reuse) a uint8 cache at `size` there and read from it
+            cache:str|Path=None, # A cache folder: build (or reuse) a uint8 cache at `size` there and read from it
             oversample=False, # Weighted sampling by rarest label: True (power 0.5) or the power
             num_workers:int=None, # Reading threads (default: `default_workers()`; 0: in the main thread)
             folder:str='train', # Image subfolder of `path`
-            aug:bool=True, # Augment the training set
+            aug:bool=True, # Augment the training set (flips, rotations, zoom, brightness); False: the images as they are
             max_zoom:float=1.1, # Largest zoom factor
             max_lighting:float=0.2, # Largest per-channel brightness change
             val_bs:int=None, # Validation batch size (default: 2*bs)
             norm:str='stats', # 'stats': standardise with `stats`; 'image': `ImageNorm` (each image's own scale)
             crop:int=None, # Train on random `crop`×`crop` windows of the `size`-px images (`RandomCrops`)
-            device=None, # Device of the batches (default: the GPU when there is one)
+            device=None, # Device of the batches (default: the GPU when there is one; one this torch cannot run on is refused)
             show:bool=True, # Show progress when building a cache
            ) -> DataLoaders:
     "fastai DataLoaders of normalised 4-channel samples and 28-label multi-hot targets."
@@ -316,7 +317,7 @@ def hpa_dls(path=None, # The dataset folder (default: `hpa_path()`)
            [nm]
     wgts = None
     if oversample: wgts = rare_weights(df.Target[~df.is_valid.values], 0.5 if oversample is True else oversample)
-    device = ifnone(device, default_device())
+    device = hpa_device(device)
     n_threads = ifnone(num_workers, default_workers())
     trn = HPADL(dsets.train, n_threads, bs=bs, shuffle=True, drop_last=len(splits[0]) > bs, wgts=wgts,
                 after_batch=tfms, device=device)

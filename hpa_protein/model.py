@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_model.ipynb #7744006e
 from __future__ import annotations
-import json, time, socket
+import json, time
 from functools import partial
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
@@ -24,79 +24,34 @@ from fastai.optimizer import Adam
 from fastai.vision.learner import create_head
 from .data import (LABELS, N_CLASSES, HPADataError, HPAArgError, hpa_path, _interactive, user_errors,
                               find_inputs, is_synthetic, save_preds)
-from .loaders import hpa_dls, load_cache
+from .loaders import hpa_dls, load_cache, _find_reader
+from .backbones import hpa_body, body_groups, adapt_conv1, check_weights, cli_weights
 from .thresholds import macro_f1
 from .predict import predict_probs
 from .split import fold_split
 from .stats import channel_stats, save_stats, load_stats
-from .callbacks import LogProgress, load_checkpoint, Checkpoint, ChannelsLastInput, BF16Autocast, InferenceAutocast, HPALearner
+from .callbacks import (LogProgress, load_checkpoint, Checkpoint, ChannelsLastInput, BF16Autocast, InferenceAutocast, HPALearner,
+                                   WeightAverage, average_into)
+from fastai.callback.training import GradientAccumulation
 from .callbacks import rng_state, set_rng_state, opt_to_params, save_checkpoint, hpa_versions  # noqa: F401 (their home before 03b_callbacks)
 from .distributed import is_distributed, init_distributed, barrier, one_process, rank0_first, DDPTrainer
 
 # %% auto #0
-__all__ = ['resnet_arch', 'load_weights', 'adapt_conv1', 'hpa_resnet', 'cached_imagenet', 'is_online', 'find_weights',
-           'cli_weights', 'FocalLoss', 'prior_bias', 'MacroF1', 'hpa_splitter', 'hpa_learner', 'plot_history',
-           'plot_class_f1', 'valid_preds', 'train', 'train_cli']
-
-# %% ../nbs/03_model.ipynb #994f2e0d
-_FOURTH = ('mean', 'red', 'zero')
-
-def resnet_arch(arch:str):
-    "The torchvision model function of a ResNet-family architecture name (resnet18/34/50/101/152, resnext…, wide_resnet…)."
-    if not arch.startswith(('resnet', 'resnext', 'wide_resnet')) or not hasattr(torchvision.models, arch):
-        raise HPAArgError(f'{arch!r}: not a torchvision ResNet; try resnet18, resnet34, resnet50, resnext50_32x4d')
-    return getattr(torchvision.models, arch)
-
-def load_weights(weights, # 'imagenet', a state-dict file, or None
-                 arch:str='resnet34', # Architecture, for 'imagenet'
-                ) -> dict|None:
-    "A 3-channel state dict: torchvision's ImageNet weights of `arch`, or one read from a file."
-    if weights is None: return None
-    if isinstance(weights, dict): return weights
-    if weights == 'imagenet':
-        return torchvision.models.get_model_weights(resnet_arch(arch)).DEFAULT.get_state_dict(progress=False)
-    fn = Path(weights)
-    if not fn.is_file(): raise FileNotFoundError(f"{fn}: weights file not found (pass 'imagenet', a .pth state dict, or None)")
-    sd = torch.load(fn, map_location='cpu', weights_only=True)
-    for k in ('state_dict', 'model'):
-        if isinstance(sd, dict) and isinstance(sd.get(k), dict): sd = sd[k]
-    if not isinstance(sd, dict) or 'conv1.weight' not in {k.removeprefix('module.') for k in sd}:
-        raise HPADataError(f'{fn}: not a torchvision ResNet state dict (no conv1.weight)')
-    return {k.removeprefix('module.'): v for k, v in sd.items()}
-
-def adapt_conv1(w, # `(out, 3, k, k)` pretrained RGB filters
-                n_in:int=4, # Input channels wanted
-                fourth:str='mean', # Initialisation of each extra channel: 'mean', 'red' or 'zero'
-               ) -> torch.Tensor:
-    "First-layer filters for `n_in` channels: RGB kept, the extra ones from `fourth`."
-    if fourth not in _FOURTH: raise HPAArgError(f'fourth={fourth!r}: expected one of {_FOURTH}')
-    extra = {'mean': w.mean(1, keepdim=True), 'red': w[:, :1], 'zero': torch.zeros_like(w[:, :1])}[fourth]
-    return torch.cat([w[:, :n_in]] + [extra]*(n_in - 3), 1)
+__all__ = ['hpa_model', 'FocalLoss', 'prior_bias', 'MacroF1', 'hpa_splitter', 'hpa_learner', 'plot_history', 'plot_class_f1',
+           'valid_preds', 'train', 'train_cli']
 
 # %% ../nbs/03_model.ipynb #33c47c47
-def hpa_resnet(arch:str='resnet34', # A torchvision ResNet name
-               n_in:int=4, # Input channels
-               n_out:int=N_CLASSES, # Outputs (logits)
-               weights=None, # 'imagenet', a local state dict file (3-channel ResNet), or None
-               fourth:str='mean', # Extra input channels start as the 'mean' of RGB filters, the 'red' ones, or 'zero'
-               head:str='fastai', # 'fastai' (concat pooling + 2 linear layers) or 'linear'
-               ps:float=0.5, # Dropout of the fastai head
-              ) -> nn.Sequential:
-    "A torchvision ResNet with an `n_in`-channel first convolution and an `n_out`-output head."
-    m = resnet_arch(arch)(weights=None)
-    sd = load_weights(weights, arch)
-    if sd is not None:
-        sd = {k: v for k, v in sd.items() if not k.startswith('fc.')}
-        missing, unexpected = m.load_state_dict(sd, strict=False)
-        missing = [k for k in missing if not k.startswith('fc.')]
-        if missing or unexpected: raise HPADataError(f'weights {weights}: do not fit {arch}: missing {missing[:5]}, unexpected {unexpected[:5]}')
-    c = m.conv1
-    conv1 = nn.Conv2d(n_in, c.out_channels, c.kernel_size, c.stride, c.padding, bias=False)
-    if sd is not None:
-        with torch.no_grad(): conv1.weight.copy_(adapt_conv1(c.weight, n_in, fourth))
-    else: nn.init.kaiming_normal_(conv1.weight, mode='fan_out', nonlinearity='relu')
-    nf = m.fc.in_features
-    body = nn.Sequential(conv1, *list(m.children())[1:-2])
+def hpa_model(arch:str='resnet34', # A torchvision ResNet or a timm model name
+              n_in:int=4, # Input channels
+              n_out:int=N_CLASSES, # Outputs (logits)
+              weights=None, # 'imagenet', a weights file of the 3-channel network, or None
+              fourth:str='mean', # Extra input channels start as the 'mean' of RGB filters, the 'red' ones, or 'zero'
+              head:str='fastai', # 'fastai' (concat pooling + 2 linear layers) or 'linear'
+              ps:float=0.5, # Dropout of the fastai head
+              size:int=64, # The training image size (a timm body is run once on it)
+             ) -> nn.Sequential:
+    "`arch` with an `n_in`-channel first convolution (the pretrained RGB filters kept) and an `n_out`-output head."
+    body, nf = hpa_body(arch, n_in, weights, fourth, size)
     if head == 'fastai':
         hd = create_head(nf, n_out, ps=ps, concat_pool=True)
         hd[-1] = nn.Linear(hd[-1].in_features, n_out)   # with a bias: the output can start at the label priors
@@ -104,40 +59,6 @@ def hpa_resnet(arch:str='resnet34', # A torchvision ResNet name
     else: raise HPAArgError(f"head={head!r}: expected 'fastai' or 'linear'")
     apply_init(hd, nn.init.kaiming_normal_)
     return nn.Sequential(body, hd)
-
-# %% ../nbs/03_model.ipynb #b7d0a002
-def cached_imagenet(arch:str='resnet34') -> Path|None:
-    "torchvision's downloaded ImageNet weights file of `arch` (in torch hub's cache), or None."
-    w = torchvision.models.get_model_weights(resnet_arch(arch)).DEFAULT
-    fn = Path(torch.hub.get_dir())/'checkpoints'/Path(w.url).name
-    return fn if fn.is_file() else None
-
-def is_online(host:str='download.pytorch.org', timeout:float=3.) -> bool:
-    "Can this machine open a connection to `host` (torchvision's weights server)?"
-    try: socket.create_connection((host, 443), timeout=timeout).close(); return True
-    except OSError: return False
-
-def find_weights(arch:str='resnet34', # torchvision ResNet
-                 root=None, # The input root (default: `$HPA_KAGGLE_ROOT`, else `/kaggle/input`)
-                 online:bool=None, # Whether torchvision may download them (default: `is_online()`)
-                 say:bool=True, # Print a note when none are found
-                ):
-    "ImageNet weights of `arch`: an attached `{arch}*.pth`, else 'imagenet' when torchvision has them cached or can download them, else None."
-    resnet_arch(arch)
-    files = find_inputs(f'{arch}*.pth', root)
-    if files: return files[0]
-    if cached_imagenet(arch) is not None or (is_online() if online is None else online): return 'imagenet'
-    if say: print(f"note: no ImageNet weights for {arch} (offline, none attached): training from random weights; pass --weights "
-                  f"imagenet online, or attach a dataset holding torchvision's {arch} state dict (a {arch}*.pth file)", flush=True)
-    return None
-
-def cli_weights(weights, # `--weights` as given: None (not given), 'none', 'imagenet' or a file
-                path, # The dataset folder (None: `hpa_path()`)
-                arch:str='resnet34', # torchvision ResNet
-               ):
-    "A command's weights: not given, None on a synthetic dataset and `find_weights` (no download) on a real one; None for 'none'."
-    if weights is None: return None if is_synthetic(hpa_path(path)) else find_weights(arch, online=False)
-    return None if weights in ('none', 'None', '') else weights
 
 # %% ../nbs/03_model.ipynb #d8d7a67c
 class FocalLoss(nn.Module):
@@ -163,7 +84,7 @@ class FocalLoss(nn.Module):
     def decodes(self, x): return x > self.thresh
 
 # %% ../nbs/03_model.ipynb #fc42b92f
-def prior_bias(model, # A model from `hpa_resnet` (its last module is a biased `nn.Linear`)
+def prior_bias(model, # A model from `hpa_model` (its last module is a biased `nn.Linear`)
                y, # `(N, C)` 0/1 training labels
                scale:float=0.1, # Factor on the last layer's weights
                eps:float=1e-3, # Frequencies are clipped to [eps, 1-eps]
@@ -185,14 +106,14 @@ class MacroF1(AccumMetric):
 
 # %% ../nbs/03_model.ipynb #59851ca5
 def hpa_splitter(m):
-    "fastai's three ResNet groups: stem to layer2, layer3 and layer4, and the new layers (4-channel first conv + head)."
-    return [params(m[0][1:6]), params(m[0][6:]), params(m[0][0]) + params(m[1])]
+    "fastai's three groups (`body_groups`): stem to the first half of the blocks, the second half, and the new layers (4-channel first conv + head)."
+    return body_groups(m)
 
 def _is_cuda(d) -> bool: return d is not None and torch.device(d).type == 'cuda'
 
 def hpa_learner(dls, # DataLoaders from `hpa_dls`
-                arch:str='resnet34', # A torchvision ResNet name
-                weights=None, # 'imagenet', a local state dict file, or None
+                arch:str='resnet34', # A torchvision ResNet or a timm model name
+                weights=None, # 'imagenet', a weights file, or None
                 gamma:float=2., # Focal loss γ (0: BCE)
                 alpha=None, # Focal loss weight of positives
                 fourth:str='mean', # Fourth-channel filters: 'mean', 'red' or 'zero'
@@ -205,8 +126,10 @@ def hpa_learner(dls, # DataLoaders from `hpa_dls`
                 prior:bool=True, # Start the output at the training labels' frequencies (`prior_bias`)
                 **kwargs # Passed to `Learner` (wd, train_bn, cbs, …)
                ) -> HPALearner:
-    "A fastai Learner for HPA: 4-channel ResNet, focal loss, macro F1, freezable new layers; on a GPU channels-last fp16."
-    model = hpa_resnet(arch, weights=weights, fourth=fourth, head=head)
+    "A fastai Learner for HPA: a 4-channel network, focal loss, macro F1, freezable new layers; on a GPU channels-last fp16."
+    try: size = _find_reader(dls).size
+    except ValueError: size = 64   # loaders of other items (a benchmark's fixed batch): a timm body is checked at 64 px
+    model = hpa_model(arch, weights=weights, fourth=fourth, head=head, size=size)
     if prior: prior_bias(model, np.array([o[1] for o in dls.train_ds.items]))
     learn = HPALearner(dls, model, loss_func=FocalLoss(gamma, alpha, thresh=thresh), metrics=MacroF1(thresh),
                        splitter=hpa_splitter, opt_func=kwargs.pop('opt_func', Adam), path=ifnone(path, Path('.')), **kwargs)
@@ -329,8 +252,8 @@ def _resume_state(ck, hist, resume:bool, rank0:bool, say:bool) -> tuple:
     return None, (0, 0)
 
 # %% ../nbs/03_model.ipynb #14223f05
-def _fit_phases(learn, phases, start, state, ck, hist, lr, cbs, dist:bool):
-    "Fit each phase of `phases` (0: frozen, 1: unfrozen) from `start`, restoring `state` in its phase."
+def _fit_phases(learn, phases, start, state, ck, hist, lr, cbs, dist:bool, accum:int=1, swa:int=0):
+    "Fit each phase of `phases` (0: frozen, 1: unfrozen) from `start`, restoring `state` in its phase; `accum` batches a step, the last `swa` epochs averaged."
     for ph, p in enumerate(phases):
         n, lrs, pct, div = p['epochs'], p['lr_max'], p['pct_start'], p['div']
         if n == 0 or ph < start[0] or (ph == start[0] and start[1] >= n): continue
@@ -339,10 +262,14 @@ def _fit_phases(learn, phases, start, state, ck, hist, lr, cbs, dist:bool):
         if state is not None: state = load_checkpoint(learn, state, with_opt=se > 0)  # + scaler, RNG in `Checkpoint`
         for cb in learn.cbs.filter(lambda c: isinstance(c, LogProgress)): cb.prefix = ('frozen ', 'unfrozen ')[ph]
         fcbs = [Checkpoint(ck, ph, hist, state, mid=se > 0, lr=lr), *(cbs or [])]
+        if accum > 1: fcbs.append(GradientAccumulation(accum*learn.dls.train.bs))   # the effective batch: bs × accum
+        if swa and ph == len(phases) - 1: fcbs.append(WeightAverage(swa))
         if dist: fcbs.append(DDPTrainer())
         learn.fit_one_cycle(n, lrs, pct_start=pct, div=div, start_epoch=se, cbs=fcbs)
         state = None
-    if state is not None: load_checkpoint(learn, state, with_opt=False)  # killed after the last epoch: nothing left to train
+    if state is not None:   # killed after the last epoch: nothing left to train
+        rest = load_checkpoint(learn, state, with_opt=False)
+        if (rest.get('weight_average') or {}).get('count'): average_into(learn, [a.to(next(learn.model.parameters()).device) for a in rest['weight_average']['avg']])
 
 def _write_outputs(learn, out, tta:int, show:bool):
     "Rank 0 alone: the validation predictions with `tta` (`valid_preds.npz`) and the exported Learner (`export.pkl`)."
@@ -358,8 +285,8 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
           stats=None, # Channel statistics JSON or dict (default: `load_stats()`)
           size:int=256, # Image size
           bs:int=16, # Batch size
-          arch:str='resnet34', # torchvision ResNet
-          weights=None, # 'imagenet', a local 3-channel state dict, or None
+          arch:str='resnet34', # A torchvision ResNet or a timm model name (`03c_backbones`)
+          weights=None, # 'imagenet', a weights file of the 3-channel network, or None
           fourth:str='mean', # Fourth-channel filters: 'mean', 'red' or 'zero'
           head:str='fastai', # 'fastai' or 'linear'
           frozen_epochs:int=None, # Epochs training only the new layers (default: 1 with `weights`, 0 without)
@@ -370,9 +297,9 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
           wd:float=None, # Weight decay (default fastai's)
           gamma:float=2., # Focal loss γ
           thresh:float=0.5, # Threshold of the metric
-          cache=None, # Cache folder: read a uint8 cache at `size` built there (once)
+          cache:str|Path=None, # Cache folder: read a uint8 cache at `size` built there (once)
           oversample=False, # Weighted sampling by rarest label (True or a power)
-          aug:bool=True, # Augment the training set
+          aug:bool=True, # Augment the training set (flips, rotations, zoom, brightness); `--no-aug` trains on the images as they are
           norm:str='stats', # 'stats': the dataset's channel statistics; 'image': each image's own scale (`ImageNorm`)
           crop:int=None, # Train on random `crop`-px windows of the `size`-px images; validate on whole images
           num_workers:int=None, # Reading threads
@@ -384,11 +311,14 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
           threads:int=None, # torch CPU threads (default: torch's; 1 is faster on a CPU shared with other jobs)
           lr_find_it:int=50, # Iterations of the `lr='auto'` search
           tta:int=8, # Dihedral transforms of the validation predictions: the test set's (1: none)
+          accum:int=1, # Batches whose gradients are summed before a step: the effective batch is `bs` × `accum`
+          swa:int=0, # Average the weights of the last `swa` epochs (SWA; BatchNorm statistics recomputed); 0: off
           cbs=None, # Extra callbacks for every fit
           show:bool=True, # Print progress
          ) -> Learner:
     "Train the 4-channel ResNet with the freeze → unfreeze schedule; checkpoint, export, and save validation predictions."
-    lr = _check_lr(lr)
+    lr, weights = _check_lr(lr), check_weights(weights)
+    if accum < 1 or swa < 0 or swa > epochs: raise HPAArgError(f'accum={accum}, swa={swa}: expected accum >= 1 and 0 <= swa <= epochs ({epochs})')
     if seed is not None: set_seed(seed)
     if threads: torch.set_num_threads(threads)
     rank0, dist = rank_distrib() == 0, is_distributed()
@@ -407,7 +337,7 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
     if lr == 'auto': lr = _find_lr(learn, state, frozen_epochs > 0, lr_find_it, say, dist)
     phases = [dict(epochs=frozen_epochs, lr_max=slice(lr), pct_start=0.99, div=25.),  # fastai's fine_tune: frozen,
               dict(epochs=epochs, lr_max=slice(lr/2/lr_mult, lr/2), pct_start=pct_start, div=5.)]  # then unfrozen
-    _fit_phases(learn, phases, start, state, ck, hist if rank0 else None, lr, cbs, dist)
+    _fit_phases(learn, phases, start, state, ck, hist if rank0 else None, lr, cbs, dist, accum, swa)
     if rank0: _write_outputs(learn, out, tta, show)
     if dist: barrier()  # every rank returns once the outputs are written
     if started: torch.distributed.destroy_process_group()

@@ -19,6 +19,7 @@ from .thresholds import (apply_thresholds, f1_per_class, out_thresholds, save_th
                                     label_fractions)
 from .dups import dup_labels
 from .loaders import hpa_test_dl
+from .core import hpa_device
 
 # %% auto #0
 __all__ = ['dihedral', 'predict_probs', 'check_test_images', 'ensemble', 'check_submission', 'write_submission',
@@ -266,8 +267,9 @@ def _load_export(fn):
     "The Learner exported to `fn`, on the GPU when there is one."
     if not fn.is_file(): raise HPADataError(f'{fn}: not found (run hpa_train first)')
     from fastai.learner import load_learner
-    learn = load_learner(fn, cpu=not torch.cuda.is_available())  # warns if exported with other versions
-    if torch.cuda.is_available(): learn.model.to(memory_format=torch.channels_last)
+    gpu = hpa_device().type == 'cuda'   # a GPU this torch cannot run on is refused here, in one line
+    learn = load_learner(fn, cpu=not gpu)  # warns if exported with other versions
+    if gpu: learn.model.to(memory_format=torch.channels_last)
     return learn
 
 def _dup_submission(ids, probs, th, fill_empty, over, sample_csv, out, show:bool=True) -> pd.DataFrame:

@@ -6,19 +6,24 @@
 from __future__ import annotations
 from pathlib import Path
 import torch
-from .data import HPAArgError, atomic_write, find_inputs, is_synthetic
-from .model import find_weights, is_online
+import pandas as pd
+from .core import HPAArgError, gpu_problem
+from .data import atomic_write, find_inputs, is_synthetic
+from .backbones import find_weights, is_online, check_weights
 from .pipeline import DEMO_SIZE, DEMO_EPOCHS, DEMO_LR
 
 # %% auto #0
-__all__ = ['BLOG_RECIPE', 'DEMO_RECIPE', 'find_output', 'choose_recipe', 'gpu_or_skip', 'publish', 'find_inputs', 'is_synthetic',
-           'find_weights', 'is_online']
+__all__ = ['BLOG_RECIPE', 'DEMO_RECIPE', 'BLOG_SAYS', 'find_output', 'choose_recipe', 'recipe_table', 'gpu_or_skip', 'publish',
+           'find_inputs', 'is_synthetic', 'find_weights', 'is_online']
 
 # %% ../nbs/06a_series.ipynb #dcd8dc51
-BLOG_RECIPE = dict(arch='resnet34', size=512, bs=32, frozen_epochs=1, epochs=16, lr='auto', gamma=2., head='fastai',
-                   norm='stats', oversample=0.5, tta=8, cache=False)
-DEMO_RECIPE = dict(arch='resnet34', size=DEMO_SIZE, bs=32, frozen_epochs=0, epochs=DEMO_EPOCHS, lr=DEMO_LR, gamma=2.,
-                   head='linear', norm='image', oversample=0.5, tta=8, cache=True)
+BLOG_RECIPE = dict(arch='resnet34', weights='imagenet', fourth='mean', size=512, bs=32, frozen_epochs=1, epochs=16, lr='auto',
+                   gamma=2., head='fastai', norm='stats', oversample=0.5, tta=8, cache=False)
+DEMO_RECIPE = dict(arch='resnet34', weights=None, fourth='mean', size=DEMO_SIZE, bs=32, frozen_epochs=0, epochs=DEMO_EPOCHS,
+                   lr=DEMO_LR, gamma=2., head='linear', norm='image', oversample=0.5, tta=8, cache=True)
+BLOG_SAYS = dict(arch='ResNet34', weights='pretrained (ImageNet)', fourth='the mean of the pretrained RGB filters',
+                 frozen_epochs='"the first few epochs": the first convolution and the output layer only',
+                 gamma='focal loss (γ not given)', norm="the training set's mean and standard deviation")
 
 # %% ../nbs/06a_series.ipynb #343ac58b
 _all_ = ['find_inputs', 'is_synthetic', 'find_weights', 'is_online']  # their home was here; `import *` still finds them
@@ -45,22 +50,36 @@ def _summary(r:dict) -> str:
     return f"{r['arch']} from {w}, {r['size']} px, {frozen}{r['epochs']} epochs, {loss}, lr {r['lr']}"
 
 def choose_recipe(path, # The dataset folder
-                  gpu:bool=None, # Train on a GPU (default: whether torch sees one)
+                  gpu:bool=None, # Train on a GPU (default: whether torch sees one it can run on; one it cannot stops here)
                   say:bool=True, # Print the decision in one line
                   online:bool=None, # Passed to `find_weights` (default: try to reach torchvision's server)
                   **kw, # Settings that win over the recipe's when not None: arch, size, bs, epochs, weights, tta, ...
                  ) -> dict:
     "The training settings for `path` here: the blog's recipe on a GPU with a real dataset, else the demo's."
-    gpu = torch.cuda.is_available() if gpu is None else gpu
+    if gpu is None:
+        gpu = torch.cuda.is_available()
+        if gpu and (why := gpu_problem()): raise HPAArgError(why)
     blog = gpu and not is_synthetic(path)
-    r = dict(BLOG_RECIPE if blog else DEMO_RECIPE, weights=None)
+    r = dict(BLOG_RECIPE if blog else DEMO_RECIPE)
     if set(kw) - set(r): raise HPAArgError(f'choose_recipe: unknown setting(s) {sorted(set(kw) - set(r))}; known: {sorted(r)}')
-    r.update({k: v for k, v in kw.items() if v is not None})
-    if kw.get('weights') is None and blog: r['weights'] = find_weights(r['arch'], online=online, say=say)
-    if r['weights'] in ('none', 'None', ''): r['weights'] = None
+    given = {k: v for k, v in kw.items() if v is not None}
+    r.update(given)
+    if 'weights' in given: r['weights'] = check_weights(r['weights'])   # a file given that is not there stops here
+    elif r['weights'] == 'imagenet': r['weights'] = find_weights(r['arch'], online=online, say=say)
+    none = r['weights'] is None and r['frozen_epochs'] and 'frozen_epochs' not in given
+    if none: r['frozen_epochs'] = 0   # nothing pretrained to protect: train everything from the start, as the demo does
     why = 'a GPU and a real dataset' if blog else 'no GPU' if not gpu else 'a synthetic dataset'
-    if say: print(f"recipe: {'the blog' if blog else 'the demo'}'s ({why}): {_summary(r)}", flush=True)
+    if say: print(f"recipe: {'the blog' if blog else 'the demo'}'s ({why}): {_summary(r)}"
+                  + (' (no ImageNet weights found, so no frozen phase)' if none else ''), flush=True)
     return r
+
+def recipe_table(recipe:dict=None, # The settings of this run (from `choose_recipe`), shown beside the two recipes
+                ) -> pd.DataFrame:
+    "The blog's recipe, the demo's and this run's side by side, with what the blog itself says of each setting."
+    cols = {"the blog's recipe": BLOG_RECIPE, "the demo's": DEMO_RECIPE, **({'this run': recipe} if recipe else {})}
+    df = pd.DataFrame(cols).drop(['cache', 'tta']).astype(object)
+    df = df.map(lambda v: 'none (random)' if v is None else v.name if isinstance(v, Path) else v).astype(str)
+    return df.assign(**{'the blog says': [BLOG_SAYS.get(k, "— (this project's choice)") for k in df.index]})
 
 # %% ../nbs/06a_series.ipynb #208e8318
 def gpu_or_skip(what:str='this cell') -> bool:

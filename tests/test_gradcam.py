@@ -1,6 +1,6 @@
-"""Grad-CAM finds what a model learned to see, with either head of `hpa_resnet`, and `hpa_gradcam` runs from its argv.
+"""Grad-CAM finds what a model learned to see, with either head of `hpa_model`, and `hpa_gradcam` runs from its argv.
 
-A miniature ResNet shaped like `hpa_resnet` (`Sequential(body, head)`, stride 8) learns whether a 96 px image of noise
+A miniature ResNet shaped like `hpa_model` (`Sequential(body, head)`, stride 8) learns whether a 96 px image of noise
 holds a bright green blob at a random place; every image also holds the same blob in red. On new image pairs (the
 same image without and with the green blob) the peak of each map with the blob lies within the blob's radius plus
 one cell of its centre, and each map without it peaks at less than half the peak of its twin. The same network

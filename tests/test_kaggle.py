@@ -94,3 +94,52 @@ def test_notebooks_run_on_the_kaggle_layout(kaggle_input, tmp_path):
     for nb in NOTEBOOKS: assert f'{nb}.ipynb:' in r.stdout + r.stderr, (nb, r.stdout[-2000:])  # it ran
     assert not _changes(before, listing(kaggle_input)), _changes(before, listing(kaggle_input))
     assert not (tmp_path/'home').exists(), 'a notebook fell back to the synthetic dataset'
+
+# --- the install cell of the notebooks --------------------------------------------------------------------------------
+
+def _install_cells() -> dict:
+    import nbformat
+    res = {}
+    for f in sorted((root/'nbs').glob('0*.ipynb')):
+        cells = [c.source for c in nbformat.read(f, as_version=4).cells if "find_spec('hpa_protein') is None" in c.source]
+        if cells: res[f.stem] = cells[0]
+    return res
+
+_PLAY = '''
+import importlib.util, json, socket, subprocess, sys
+_find = importlib.util.find_spec
+importlib.util.find_spec = lambda n, *a: None if n == 'hpa_protein' else _find(n, *a)   # a fresh Kaggle image
+if sys.argv[2] == 'offline':
+    def _refuse(*a, **k): raise OSError('Network is unreachable')
+    socket.create_connection = _refuse
+else: socket.create_connection = lambda *a, **k: type('C', (), {'close': lambda self: None})()
+calls = []
+subprocess.run = lambda args, **k: calls.append([str(a) for a in args])   # pip is not run: its arguments are recorded
+try: exec(open(sys.argv[1]).read())
+finally: print(json.dumps(calls))
+'''
+
+@pytest.mark.parametrize('net', ['offline', 'online'])
+def test_install_cell(tmp_path, net):
+    "Offline with no wheels attached: one line saying what to attach, and pip is not run; wheels attached: pip installs from them."
+    import json
+    cells = _install_cells()
+    assert set(cells) >= {'00_eda', '01_split', '02_stats', '03_model', '04_thresholds', '05_predict'}, sorted(cells)
+    assert len(set(cells.values())) == 1, 'the install cells of the notebooks differ'
+    (tmp_path/'cell.py').write_text(next(iter(cells.values())).replace('#| hide', ''))
+    (tmp_path/'play.py').write_text(_PLAY)
+    inp = tmp_path/'input'; (inp/'competition'/'train').mkdir(parents=True)
+    def play():
+        return subprocess.run([sys.executable, tmp_path/'play.py', tmp_path/'cell.py', net], capture_output=True, text=True,
+                              env=_env(HPA_KAGGLE_ROOT=str(inp)), timeout=120)
+    r = play()
+    if net == 'offline':
+        assert r.returncode == 1 and json.loads(r.stdout) == [], (r.stdout, r.stderr)
+        assert r.stderr.strip().splitlines() == ['hpa_protein is not installed and this session is offline: attach the dataset of its '
+                                                 'wheels (README, On Kaggle: Install) or turn the internet on, then run this cell again']
+    else: assert json.loads(r.stdout)[0][-1] == 'git+https://github.com/hpa-protein/hpa_protein', r.stdout
+    wheels = inp/'hpa-wheels'/'wheels'; wheels.mkdir(parents=True)
+    for v in ('0.1.0', '0.2.0'): (wheels/f'hpa_protein-{v}-py3-none-any.whl').write_bytes(b'')
+    r = play()
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == [[sys.executable, '-m', 'pip', 'install', '-q', '--no-index', '--find-links', str(wheels), 'hpa_protein']]

@@ -17,7 +17,7 @@ root = Path(__file__).resolve().parent.parent
 PKG = 'hpa_protein'
 # Optional imports that need no declaration, with the reason
 UNDECLARED_OPTIONAL = {'IPython': 'only asked whether code runs in a notebook kernel, which always has it'}
-EXTRAS = ('opencv_requirements', 'gradcam_requirements')  # settings.ini keys of the optional requirements (setup.py extras)
+EXTRAS = ('opencv_requirements', 'gradcam_requirements', 'timm_requirements')  # settings.ini keys of the optional requirements (setup.py extras)
 
 def cfg():
     c = ConfigParser(delimiters=['=']); c.read(root/'settings.ini'); return c['DEFAULT']

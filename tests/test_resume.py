@@ -43,7 +43,7 @@ from test_resume import CPUScaler, KillAfter
 from hpa_protein.model import train
 cbs = [MixedPrecision(), CPUScaler()] + ([KillAfter({kill})] if {kill} else [])
 train({ds!r}, {out!r}, {split!r}, arch='resnet18', size=32, bs=8, frozen_epochs=1, epochs=3, lr=3e-3,
-      num_workers=0, threads=1, seed=0, resume={resume}, cbs=cbs)
+      num_workers=0, threads=1, seed=0, resume={resume}, cbs=cbs{extra})
 '''
 
 @pytest.fixture(scope='module')
@@ -54,8 +54,8 @@ def dataset(tmp_path_factory):
     pd.read_csv(d/'train.csv', dtype=str).assign(is_valid=[i % 4 == 0 for i in range(48)]).to_csv(d/'split.csv', index=False)
     return d
 
-def _run(ds, out, kill=0, resume=False, wait=True):
-    code = RUN.format(tests=str(Path(__file__).parent), kill=kill, ds=str(ds), out=str(out), split=str(ds/'split.csv'), resume=resume)
+def _run(ds, out, kill=0, resume=False, extra=''):
+    code = RUN.format(tests=str(Path(__file__).parent), kill=kill, ds=str(ds), out=str(out), split=str(ds/'split.csv'), resume=resume, extra=extra)
     env = {**os.environ, 'PYTHONWARNINGS': 'ignore'}
     p = subprocess.Popen([sys.executable, '-c', code], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return p.communicate(timeout=900)[0], p.returncode
@@ -100,3 +100,25 @@ def test_kill_mid_phase_and_resume(dataset, tmp_path):
     assert pa['probs'].shape == (12, 28) and pa['probs'].dtype == np.float32 and pa['y'].dtype == np.uint8
     np.testing.assert_allclose(pa['probs'], pb['probs'], rtol=1e-4, atol=1e-6)
     assert (b_out/'export.pkl').exists()
+
+def test_resume_with_accumulation_and_averaging(dataset, tmp_path):
+    "Two batches a step and the last two epochs averaged: killed in the averaged epochs, the resumed run ends as the run that was not."
+    from concurrent.futures import ThreadPoolExecutor
+    extra, kill = ', accum=2, swa=2', 3*N_BATCHES + 2   # in the 3rd unfrozen epoch: the checkpoint holds one averaged epoch
+    a_out, b_out = tmp_path/'a', tmp_path/'b'
+    with ThreadPoolExecutor(2) as ex:
+        fa, fb = ex.submit(_run, dataset, a_out, extra=extra), ex.submit(_run, dataset, b_out, kill, extra=extra)
+        (a_log, a_rc), (b_log, b_rc) = fa.result(), fb.result()
+    assert a_rc == 0 and b_rc == -signal.SIGKILL, (a_log[-3000:], b_log[-3000:])
+    ck = torch.load(b_out/'models'/'last.pth', map_location='cpu', weights_only=False)
+    assert (ck['phase'], ck['epoch']) == (1, 1) and ck['weight_average']['count'] == 1
+    r_log, r_rc = _run(dataset, b_out, resume=True, extra=extra)
+    assert r_rc == 0, r_log[-3000:]
+    ha, hb = _hist(a_out), _hist(b_out)
+    assert [(h['phase'], h['epoch']) for h in hb] == [(h['phase'], h['epoch']) for h in ha] == [(0, 0), (1, 0), (1, 1), (1, 2)]
+    for x, y in zip(ha, hb):
+        for k in ('train_loss', 'valid_loss', 'macro_f1'): np.testing.assert_allclose(x[k], y[k], rtol=1e-5, err_msg=k)
+    pa, pb = (np.load(o/'valid_preds.npz') for o in (a_out, b_out))
+    np.testing.assert_allclose(pa['probs'], pb['probs'], rtol=1e-4, atol=1e-6)   # the averaged model's predictions
+    ma = torch.load(a_out/'models'/'last.pth', map_location='cpu', weights_only=False)['weight_average']
+    assert ma['count'] == 2
