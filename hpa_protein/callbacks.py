@@ -120,7 +120,7 @@ class Checkpoint(Callback):
             if sc is not None and sc.is_enabled(): rec['scale'] = sc.get_scale()
             with open(self.history, 'a') as f: f.write(json.dumps(rec) + '\n')
 
-# %% ../nbs/03b_callbacks.ipynb #d7e95344
+# %% ../nbs/03b_callbacks.ipynb #cf296257
 def _bare(learn): return learn.model.module if hasattr(learn.model, 'module') else learn.model  # under DDP too
 
 def average_into(learn, avg:list):

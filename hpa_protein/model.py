@@ -25,7 +25,7 @@ from fastai.vision.learner import create_head
 from .data import (LABELS, N_CLASSES, HPADataError, HPAArgError, hpa_path, _interactive, user_errors,
                               find_inputs, is_synthetic, save_preds)
 from .loaders import hpa_dls, load_cache, _find_reader
-from .backbones import hpa_body, body_groups, adapt_conv1, check_weights, cli_weights
+from .backbones import hpa_body, body_groups, adapt_conv1, arch_kind, check_weights, cli_weights
 from .thresholds import macro_f1
 from .predict import predict_probs
 from .split import fold_split
@@ -317,7 +317,7 @@ def train(path=None, # Dataset folder (default: `hpa_path()`)
           show:bool=True, # Print progress
          ) -> Learner:
     "Train the 4-channel ResNet with the freeze → unfreeze schedule; checkpoint, export, and save validation predictions."
-    lr, weights = _check_lr(lr), check_weights(weights)
+    lr, weights, _ = _check_lr(lr), check_weights(weights), arch_kind(arch)   # a bad rate, file or name: one line, nothing written
     if accum < 1 or swa < 0 or swa > epochs: raise HPAArgError(f'accum={accum}, swa={swa}: expected accum >= 1 and 0 <= swa <= epochs ({epochs})')
     if seed is not None: set_seed(seed)
     if threads: torch.set_num_threads(threads)

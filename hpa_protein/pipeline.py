@@ -89,7 +89,7 @@ def run_pipeline(dest='outputs/demo', # Output folder: the dataset goes in DEST/
                  synth_size:int=512, # Synthetic image size (the Kaggle size is 512)
                  min_per_class:int=20, # Every class at least this often in the synthetic train set
                  size:int=DEMO_SIZE, # Training image size
-                 arch:str='resnet34', # torchvision ResNet
+                 arch:str='resnet34', # A torchvision ResNet or a timm model name
                  bs:int=32, # Batch size
                  frozen_epochs:int=None, # Epochs training conv1 and the head only (default: none without weights)
                  epochs:int=DEMO_EPOCHS, # Epochs training everything
@@ -105,6 +105,7 @@ def run_pipeline(dest='outputs/demo', # Output folder: the dataset goes in DEST/
                  folds:int=0, # If >1: the k-fold recipe (`kfold_train`): k fold models, out-of-fold thresholds, their mean on the test set
                  cbs=None, # Extra fastai callbacks for training (e.g. a per-epoch timer, see bench/bench_learn.py)
                  show:bool=True, # Progress bars and lines
+                 **kwargs, # More options of `train` (e.g. `accum`, `swa`, `weights`)
                 ) -> dict:
     "Run every stage on a synthetic (or given) dataset and score the submission; return the summary."
     lr, dest = _check_lr(lr), Path(dest)   # a bad rate stops the run before any step
@@ -121,7 +122,7 @@ def run_pipeline(dest='outputs/demo', # Output folder: the dataset goes in DEST/
     with step('5/9 channel statistics', times):
         save_stats(channel_stats(path, df.Id[~df.is_valid], show=show), dest/'stats.json')
     kw = dict(size=size, bs=bs, arch=arch, frozen_epochs=frozen_epochs, epochs=epochs, lr=lr, gamma=gamma, head=head,
-              norm=norm, crop=crop, oversample=oversample or False, cache=dest/'cache', seed=seed, cbs=cbs, show=show)
+              norm=norm, crop=crop, oversample=oversample or False, cache=dest/'cache', seed=seed, cbs=cbs, show=show, **kwargs)
     res = _fit_and_predict(path, dest, folds, tta, times, kw)
     with step('9/9 score', times): res.update(_score(dest, path))
     res.update(times=times, total_s=round(time.time() - t0, 1), dest=str(dest))
