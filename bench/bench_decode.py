@@ -11,7 +11,7 @@ import argparse, os, time, tempfile, shutil
 from pathlib import Path
 import numpy as np, cv2
 from PIL import Image
-from hpa_protein.data import CHANNELS, img_file
+from hpa_protein.core import CHANNELS, img_file
 from hpa_protein.synth import make_synth
 
 cv2.setNumThreads(1)

@@ -19,7 +19,10 @@ warnings.filterwarnings('ignore')
 import numpy as np, pandas as pd
 from fastai.callback.core import Callback
 from hpa_protein.data import read_labels, to_multihot
-from hpa_protein.pipeline import run_pipeline, stats_probe, blank_channel, DEMO_SIZE, DEMO_EPOCHS, DEMO_LR
+import sys; sys.path.insert(0, str(Path(__file__).resolve().parent.parent/'tests'))   # the probes are test helpers
+from probes import stats_probe, blank_channel
+from hpa_protein.pipeline import run_pipeline
+from hpa_protein.series import DEMO_SIZE, DEMO_EPOCHS, DEMO_LR
 from hpa_protein.thresholds import best_thresholds, macro_f1
 
 p = argparse.ArgumentParser()

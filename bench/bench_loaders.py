@@ -14,7 +14,8 @@ usage: python bench/bench_loaders.py [--path DATASET] [--n 160] [--size 256] [--
 """
 import argparse, os, time, tempfile, shutil, warnings
 warnings.filterwarnings('ignore')
-from hpa_protein.data import hpa_path, read_labels, read_sample, default_workers
+from hpa_protein.data import hpa_path, read_labels, read_sample
+from hpa_protein.core import default_workers
 from hpa_protein.loaders import hpa_dls, build_cache
 from hpa_protein.stats import HPA_STATS
 

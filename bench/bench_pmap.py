@@ -7,7 +7,8 @@ arguments, same chunk size, same number of processes; both results are checked e
 import argparse, time
 from functools import partial
 from fastcore.parallel import parallel
-from hpa_protein.data import hpa_path, read_labels, read_sample, pmap, _check_id
+from hpa_protein.data import hpa_path, read_labels, read_sample, _check_id
+from hpa_protein.core import pmap
 
 def main():
     p = argparse.ArgumentParser()

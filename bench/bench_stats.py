@@ -10,7 +10,8 @@ not timed) against full size, in one process, as images/s of CPU time and the sp
 """
 import argparse, time, tempfile, shutil
 from pathlib import Path
-from hpa_protein.data import hpa_path, opencv, default_workers
+from hpa_protein.data import hpa_path
+from hpa_protein.core import opencv, default_workers
 from hpa_protein.stats import channel_stats, stats_files
 from hpa_protein.loaders import build_cache
 cv2 = opencv()

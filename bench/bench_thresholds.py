@@ -8,7 +8,8 @@ the macro F1 each reaches on the data it tuned on (in-sample; the exact search c
 import argparse, time
 import numpy as np
 from sklearn.metrics import f1_score
-from hpa_protein.thresholds import sim_preds, best_thresholds, f1_per_class
+from hpa_protein.thresholds import best_thresholds, f1_per_class
+from hpa_protein.synth import sim_preds
 
 def grid_sklearn(probs, y, grid):
     "The usual Kaggle kernel: for each class and each grid value, sklearn's f1_score; keep the best."

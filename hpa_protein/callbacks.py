@@ -18,6 +18,7 @@ from fastai.callback.channelslast import ChannelsLast
 from . import __version__
 from .data import atomic_write
 from .loaders import unbound_readers
+from .run import FILES
 
 # %% auto #0
 __all__ = ['LogProgress', 'rng_state', 'set_rng_state', 'save_checkpoint', 'opt_to_params', 'load_checkpoint', 'Checkpoint',
@@ -192,7 +193,7 @@ def hpa_versions() -> dict:
 class HPALearner(Learner):
     "A `Learner` whose export is relocatable (no training-only callbacks, no dataset folder or cache) and records `hpa_versions`."
     _train_only = (ChannelsLast, ChannelsLastInput, MixedPrecision, BF16Autocast, LogProgress)
-    def export(self, fname='export.pkl', **kwargs):
+    def export(self, fname=FILES['export'], **kwargs):
         fn = (self.path/fname).absolute()
         cbs = [c for c in self.cbs if isinstance(c, self._train_only)]
         cl = any(isinstance(c, ChannelsLast) for c in cbs)

@@ -13,7 +13,7 @@ from fastcore.basics import ifnone, defaults  # fastai's `defaults` (fastai.torc
 # %% auto #0
 __all__ = ['LABELS', 'N_CLASSES', 'CHANNELS', 'OFFICIAL_COUNTS', 'OFFICIAL_LABELS_PER_IMAGE', 'USER_ERRORS', 'hpa_home',
            'img_file', 'opencv', 'progress', 'default_workers', 'pmap', 'HPADataError', 'HPAArgError', 'one_line',
-           'user_errors', 'cuda_runs_on', 'gpu_problem', 'hpa_device']
+           'user_errors', 'cuda_runs_on', 'gpu_problem', 'hpa_device', 'delegates_to', 'default_of', 'share_kwargs']
 
 # %% ../nbs/00_core.ipynb #493482b0
 LABELS = ['Nucleoplasm', 'Nuclear membrane', 'Nucleoli', 'Nucleoli fibrillar center', 'Nuclear speckles',
@@ -165,3 +165,48 @@ def hpa_device(device=None, # A device; None: fastai's default (the GPU when tor
     d = torch.device(device) if device is not None else default_device()
     if d.type == 'cuda' and (why := gpu_problem(d)): raise HPAArgError(why)
     return d
+
+# %% ../nbs/00_core.ipynb #d836f6a3
+def _hints(f) -> dict:
+    import typing
+    try: return typing.get_type_hints(f)
+    except Exception: return {}
+
+def delegates_to(*tos, # The functions whose keyword parameters `**kwargs` stands for, in order
+                 but=(), # Parameters of theirs left out
+                ):
+    "fastcore's `delegates` to several functions: the decorated function's `**kwargs` become their keyword parameters (signature, docments, commands)."
+    import inspect, types
+    def _f(f):
+        sig = inspect.signature(f)
+        own, seen, extra, chain = [p for p in sig.parameters.values() if p.kind != p.VAR_KEYWORD], set(sig.parameters) | set(but), [], []
+        for t in map(lambda t: getattr(t, '__func__', t), tos):
+            hints = _hints(t)
+            for k, p in inspect.signature(t).parameters.items():
+                if k in seen or p.default is p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD): continue
+                seen.add(k); extra.append(p.replace(kind=p.KEYWORD_ONLY, annotation=hints.get(k, p.annotation)))
+            while t is not None: chain.append(t); t = getattr(t, '__delwrap__', None)
+        f.__signature__ = sig.replace(parameters=own + extra)
+        f.__annotations__ = {**{p.name: p.annotation for p in extra if p.annotation is not p.empty}, **_hints(f)}
+        prev = f   # docments reads each parameter's comment along the `__delwrap__` chain: copies of every delegatee, linked
+        for t in chain:
+            prev.__delwrap__ = prev = types.FunctionType(t.__code__, t.__globals__, t.__name__, t.__defaults__, t.__closure__)
+        return f
+    return _f
+
+def default_of(f, # A function
+               name:str, # One of its parameters
+              ):
+    "The default value of parameter `name` of `f`."
+    import inspect
+    return inspect.signature(f).parameters[name].default
+
+def share_kwargs(kwargs:dict, # Options given as `**kwargs`
+                 *fs, # The functions that take them
+                ) -> list:
+    "One dict per function of `fs`: the options of `kwargs` that it takes (a name several take goes to each); an unknown name is an `HPAArgError`."
+    import inspect
+    names = [set(inspect.signature(f).parameters) for f in fs]
+    unknown = sorted(set(kwargs) - set().union(*names))
+    if unknown: raise HPAArgError(f"unknown option(s) {unknown}: not an option of {', '.join(getattr(f, '__name__', str(f)) for f in fs)}")
+    return [{k: v for k, v in kwargs.items() if k in n} for n in names]

@@ -10,24 +10,14 @@ import numpy as np, pandas as pd
 from PIL import Image
 from fastcore.script import call_parse
 from fastcore.basics import ifnone
-from .core import (LABELS, N_CLASSES, CHANNELS, OFFICIAL_COUNTS, OFFICIAL_LABELS_PER_IMAGE, hpa_home,
-                              img_file, HPADataError, HPAArgError, USER_ERRORS, one_line, user_errors, opencv,
-                              progress, default_workers, pmap)
-from .core import _interactive  # noqa: F401 -- re-exported: `model` imports it from here
-from .synth import default_synth
+from .core import LABELS, N_CLASSES, CHANNELS, img_file, HPADataError, HPAArgError, user_errors, opencv, pmap
+
 
 # %% auto #0
 __all__ = ['KAGGLE_ROOT', 'is_dataset', 'is_synthetic', 'find_datasets', 'find_inputs', 'hpa_path', 'parse_target', 'read_labels',
            'read_ids', 'to_multihot', 'from_multihot', 'read_channel', 'read_sample', 'atomic_write',
            'atomic_write_text', 'save_fig', 'write_png', 'check_probs', 'check_thresholds', 'save_preds', 'load_preds',
-           'composite', 'show_sample', 'check_png', 'validate', 'validate_cli', 'LABELS', 'N_CLASSES', 'CHANNELS',
-           'OFFICIAL_COUNTS', 'OFFICIAL_LABELS_PER_IMAGE', 'hpa_home', 'img_file', 'HPADataError', 'HPAArgError',
-           'USER_ERRORS', 'one_line', 'user_errors', 'opencv', 'progress', 'default_workers', 'pmap']
-
-# %% ../nbs/00a_data.ipynb #7f8c6ec8
-_all_ = ['LABELS', 'N_CLASSES', 'CHANNELS', 'OFFICIAL_COUNTS', 'OFFICIAL_LABELS_PER_IMAGE', 'hpa_home', 'img_file',
-         'HPADataError', 'HPAArgError', 'USER_ERRORS', 'one_line', 'user_errors', 'opencv', 'progress', 'default_workers',
-         'pmap']  # `hpa_protein.core`'s names, re-exported: every module (and `import *`) finds them here as before
+           'composite', 'show_sample', 'check_png', 'validate', 'validate_cli']
 
 # %% ../nbs/00a_data.ipynb #11d8a140
 KAGGLE_ROOT = Path('/kaggle/input')  # where Kaggle mounts the competition data and attached datasets (read only)
@@ -89,6 +79,7 @@ def hpa_path(path=None, # A dataset folder; wins over everything else
                                           f'(a train.csv beside train/ under {root}).')
     if root.is_dir():
         warnings.warn(f'no dataset (a train.csv beside train/) under {root}: using the synthetic dataset', stacklevel=2)
+    from hpa_protein.synth import default_synth   # only where the synthetic dataset is the answer
     return default_synth()
 
 # %% ../nbs/00a_data.ipynb #cdfabf21
@@ -110,6 +101,7 @@ def parse_target(s) -> list:
 # %% ../nbs/00a_data.ipynb #84b1bd83
 def read_labels(path=None, # A dataset folder (reads its `train.csv`) or a CSV file
                 col:str='Target', # The column of space-separated label ids
+                keep=(), # Further columns to keep as read (strings), when the file has them
                ) -> pd.DataFrame:
     "Read and check an `Id,Target` table; one `HPADataError` lists every bad row."
     path = hpa_path(path)
@@ -128,7 +120,7 @@ def read_labels(path=None, # A dataset folder (reads its `train.csv`) or a CSV f
     dups = df['Id'][df['Id'].duplicated()]
     probs += [f'line {i+2}: duplicate Id {id_!r}' for i, id_ in dups.items()]
     if probs: raise HPADataError(_fmt_problems(fn, probs))
-    df = df[['Id', col]].copy()
+    df = df[['Id', col] + [c for c in keep if c in df.columns]].copy()
     df[col] = [' '.join(map(str, t)) for t in targets]
     return df
 

@@ -9,8 +9,9 @@ import numpy as np, pandas as pd
 from PIL import Image
 from fastcore.script import call_parse
 from fastcore.meta import delegates
-from .data import (CHANNELS, HPADataError, HPAArgError, hpa_path, read_channel, parse_target,
-                              atomic_write, pmap, user_errors, opencv)
+from .data import hpa_path, read_channel, parse_target, atomic_write
+from .core import CHANNELS, HPADataError, HPAArgError, pmap, user_errors, opencv
+from .run import Run
 
 # %% auto #0
 __all__ = ['HASHES', 'phash', 'dhash', 'hash_image', 'popcount', 'hamming', 'close_pairs', 'close_pairs_brute', 'group_hashes',
@@ -215,8 +216,8 @@ def dups_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle inp
              **kwargs):
     "Find near-duplicate images across sets; write OUT/dups.csv (Id,set,group,hash)."
     df = find_dups(path, sets, **kwargs)
-    out = Path(out); atomic_write(out/'dups.csv', lambda f: df.to_csv(f, index=False), suffix='.csv')
+    fn = Run(out).dups; atomic_write(fn, lambda f: df.to_csv(f, index=False), suffix='.csv')
     g = dup_groups(df)
     kinds = g.groupby('group').set.agg(lambda s: '+'.join(sorted(set(s)))).value_counts()
-    print(f'{len(df)} images, {g.group.nunique()} duplicate group(s) holding {len(g)} images; wrote {out/"dups.csv"}')
+    print(f'{len(df)} images, {g.group.nunique()} duplicate group(s) holding {len(g)} images; wrote {fn}')
     for k, n in kinds.items(): print(f'  {k}: {n} group(s)')

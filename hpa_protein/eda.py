@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
 from fastcore.meta import delegates
-from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, img_file, read_labels, to_multihot,
-                              read_channel, read_sample, composite, show_sample, save_fig, user_errors)
+from .data import hpa_path, read_labels, to_multihot, read_channel, read_sample, composite, show_sample, save_fig
+from .core import LABELS, N_CLASSES, CHANNELS, HPADataError, img_file, user_errors
 
 # %% auto #0
 __all__ = ['label_names', 'label_counts', 'plot_label_freq', 'labels_per_image', 'plot_labels_per_image', 'cooccurrence',

@@ -12,8 +12,8 @@ import numpy as np, pandas as pd
 from PIL import Image
 from fastcore.script import call_parse
 from fastcore.meta import delegates
-from .data import (CHANNELS, HPADataError, hpa_path, img_file, read_labels, write_png, check_png,
-                              progress, atomic_write, pmap, default_workers, user_errors)
+from .data import hpa_path, read_labels, write_png, check_png, atomic_write
+from .core import CHANNELS, HPADataError, img_file, progress, pmap, default_workers, user_errors
 
 # %% auto #0
 __all__ = ['V18_URL', 'read_v18', 'merge_labels', 'import_v18', 'v18_url', 'download_v18', 'import_v18_cli']

@@ -8,10 +8,11 @@ import re, difflib
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.script import call_parse, Param
-from .data import (LABELS, N_CLASSES, CHANNELS, HPAArgError, HPADataError, hpa_path, composite, save_fig,
-                              user_errors, check_probs, check_thresholds, load_preds)
+from .data import hpa_path, composite, save_fig, check_probs, check_thresholds, load_preds
+from .core import LABELS, N_CLASSES, CHANNELS, HPAArgError, HPADataError, user_errors
 from .core import hpa_device
 from .thresholds import out_thresholds, class_report, apply_thresholds
+from .run import Run
 
 # %% auto #0
 __all__ = ['label_id', 'label_ids', 'cam_layer', 'upsample_cam', 'MissingCaptum', 'grad_cam', 'show_cam', 'confident_cases',
@@ -195,13 +196,13 @@ def gradcam_figures(out, # Folder with export.pkl and valid_preds.npz (and thres
                     dpi:int=110, show:bool=True,
                    ) -> list:
     "Write the Grad-CAM figure (`cam_figure`) of each label for the model in `out`; the PNG paths."
-    out = Path(out)
+    run = Run(out)
     cs = label_ids(labels) if labels is not None else None
     _layer_gradcam()
-    fn = out/'export.pkl'
+    fn = run.export
     if learn is None and not fn.is_file(): raise HPADataError(f'{fn}: not found (run hpa_train first)')
-    ids, probs, y = load_preds(out/'valid_preds.npz')
-    if y is None: raise HPADataError(f"{out/'valid_preds.npz'}: no labels (y); expected hpa_train's validation predictions")
+    ids, probs, y = load_preds(run.valid_preds)
+    if y is None: raise HPADataError(f"{run.valid_preds}: no labels (y); expected hpa_train's validation predictions")
     th = out_thresholds(out, thresholds, show)
     th = 0.5 if th is None else th
     if cs is None: cs = weakest_labels(probs, y, th, k=2)
@@ -210,7 +211,7 @@ def gradcam_figures(out, # Folder with export.pkl and valid_preds.npz (and thres
     if learn is None:
         from fastai.learner import load_learner
         learn = load_learner(fn, cpu=hpa_device().type != 'cuda')
-    dest = Path(dest) if dest else out/'figures'/'gradcam'
+    dest = Path(dest) if dest else run.figures/'gradcam'
     res = []
     for i, c in enumerate(cs, 1):
         cases = confident_cases(probs, y, c, th, n)

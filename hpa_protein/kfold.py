@@ -11,13 +11,15 @@ from fastcore.script import call_parse
 from fastcore.meta import delegates
 
 # %% auto #0
-__all__ = ['kfold_split', 'fold_dirs', 'oof_preds', 'crossfold_f1', 'kfold_train', 'kfold_cli']
+__all__ = ['kfold_split', 'oof_preds', 'crossfold_f1', 'kfold_train', 'kfold_cli']
 
 # %% ../nbs/05a_kfold.ipynb #f2560d62
-from .data import (HPADataError, HPAArgError, hpa_path, read_labels, to_multihot, atomic_write, user_errors,
-                              save_preds, load_preds)
+from .data import hpa_path, read_labels, to_multihot, atomic_write, save_preds, load_preds
+from .core import HPADataError, HPAArgError, user_errors, delegates_to, default_of
+from .run import Run
 from .split import kfold, save_split, load_split
-from .model import train, train_cli
+from .callbacks import HPALearner
+from .model import train
 from .backbones import cli_weights
 from .thresholds import (SHRINK, best_thresholds, apply_thresholds, macro_f1, fraction_thresholds,
                                     label_fractions, save_thresholds)
@@ -25,33 +27,30 @@ from .predict import predict_test, ensemble, write_submission
 
 # %% ../nbs/05a_kfold.ipynb #1187b490
 def kfold_split(path, # Dataset folder with train.csv
-                out, # Output folder: OUT/split.csv
+                out, # Output folder: its split (`Run(out).split`)
                 n_splits:int=5, # Folds
                 seed:int=42, # Random seed of a new split
                 groups=None, # `Id,group` CSV (e.g. from `hpa_dups`): a group stays in one fold
+                labels:pd.DataFrame=None, # The dataset's labels, when already read (default: read `train.csv`)
                ) -> pd.DataFrame:
-    "The k-fold split in `out/split.csv`: reused if it has `n_splits` folds of the same Ids, else made and saved."
-    fn, lbl = Path(out)/'split.csv', read_labels(path)
+    "The k-fold split of the run in `out`: reused if it has `n_splits` folds of the same Ids, else made and saved."
+    fn, lbl = Run(out).split, read_labels(path) if labels is None else labels
     if fn.exists():
         df = load_split(fn)
         if 'fold' in df.columns and df.fold.nunique() == n_splits and set(df.Id) == set(lbl.Id): return df
-        raise HPADataError(f'{fn}: not a {n_splits}-fold split of {Path(path)/"train.csv"}; remove it or choose another output folder')
+        raise HPADataError(f'{fn}: not a {n_splits}-fold split of the labels of {path}; remove it or choose another output folder')
     if n_splits < 2: raise HPAArgError(f'n_splits: expected at least 2 folds, got {n_splits}')
     df = kfold(lbl, n_splits, seed, groups=groups)
     save_split(df, fn)
     return df
 
 # %% ../nbs/05a_kfold.ipynb #e7b2a020
-def fold_dirs(out, n:int) -> list:
-    "The output folders of the `n` folds."
-    return [Path(out)/f'fold{k}' for k in range(n)]
-
 def oof_preds(out, # Output folder with fold0 ... fold{n-1}
               n:int, # Folds
               split=None, # The split table: check that the folds cover its Ids exactly once
              ) -> tuple:
     "`(ids, probs, y, fold)`: every fold's validation predictions together."
-    parts = [load_preds(d/'valid_preds.npz') for d in fold_dirs(out, n)]
+    parts = [load_preds(Run(out).fold(k).valid_preds) for k in range(n)]
     ids = np.concatenate([p[0] for p in parts])
     probs, y = np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
     fold = np.concatenate([np.full(len(p[0]), k) for k, p in enumerate(parts)])
@@ -74,17 +73,16 @@ def crossfold_f1(probs, y, fold, # Out-of-fold probabilities, labels and fold of
     return macro_f1(y, pred), pd.DataFrame(rows)
 
 # %% ../nbs/05a_kfold.ipynb #c561728f
-def _test_report(path, out, n, ens, th, fill_empty) -> dict:
+def _test_report(path, run:Run, lbl, ens, th, oof, fill_empty) -> dict:
     "Scores of the ensemble and of the single fold models on the test labels (synthetic data only)."
-    tl = read_labels(Path(path)/'test_labels.csv')
-    ids, _ = ens
-    yt = to_multihot(tl.set_index('Id').loc[ids, 'Target'])
+    ids, pe = ens
+    yt = to_multihot(read_labels(Path(path)/'test_labels.csv').set_index('Id').loc[ids, 'Target'])
     f = lambda p, t: macro_f1(yt, apply_thresholds(p, t, fill_empty))
-    pe = ens[1]
-    singles = [load_preds(d/'test_probs.npz')[1] for d in fold_dirs(out, n)]
-    own = [best_thresholds(*load_preds(d/'valid_preds.npz')[1:]) for d in fold_dirs(out, n)]
+    n = int(oof[3].max()) + 1
+    singles = [load_preds(run.fold(k).test_probs)[1] for k in range(n)]
+    own = [best_thresholds(oof[1][oof[3] == k], oof[2][oof[3] == k]) for k in range(n)]   # each fold's own validation rows
     res = {'ensemble, out-of-fold thresholds (submitted)': f(pe, th),
-           'ensemble, class-fraction rule': f(pe, fraction_thresholds(pe, label_fractions(read_labels(path)))),
+           'ensemble, class-fraction rule': f(pe, fraction_thresholds(pe, label_fractions(lbl))),
            'single models, own validation thresholds (mean)': float(np.mean([f(p, t) for p, t in zip(singles, own)])),
            'single models, out-of-fold thresholds (mean)': float(np.mean([f(p, th) for p in singles])),
            'ensemble, thresholds tuned on the test labels (diagnostic)': f(pe, best_thresholds(pe, yt)),
@@ -94,75 +92,71 @@ def _test_report(path, out, n, ens, th, fill_empty) -> dict:
     return res
 
 # %% ../nbs/05a_kfold.ipynb #9930862d
+@delegates_to(train, but=['split', 'stats', 'fold', 'resume', 'show'])
 def kfold_train(path=None, # Dataset folder (default: `hpa_path()`)
-                out='outputs/kfold', # Output folder: split.csv, fold0 ... fold{k-1}, thresholds, submission
+                out='outputs/kfold', # Output folder: split.csv, fold0 ... fold{k-1}, thresholds, submission (`Run`)
                 n_splits:int=5, # Folds
                 groups=None, # `Id,group` CSV (from `hpa_dups`): duplicate groups stay in one fold
                 split_seed:int=42, # Seed of a new split
-                tta:int=8, # Test-time augmentation of each fold model (its out-of-fold and test predictions)
                 fill_empty:bool=False, # Never leave a submission row empty
                 shrink:float=SHRINK, # Threshold shrinkage toward the global threshold (see `best_thresholds`; 0: none)
                 rule:str='f1', # Submission thresholds: 'f1' (tuned on the out-of-fold predictions) or 'fraction' (training label shares on the test set)
                 show:bool=True, # Progress
-                **train_kwargs, # Passed to `train` for every fold (size, bs, arch, epochs, lr, seed, cache, ...)
+                **kwargs, # The options of `train` for every fold (size, bs, arch, epochs, lr, seed, cache, tta, ...)
                ) -> dict:
     "Train every unfinished fold, tune thresholds out of fold, average the fold models on the test set and submit."
     if rule not in ('f1', 'fraction'): raise HPAArgError(f"rule: expected 'f1' or 'fraction', got {rule!r}")
-    path, out = hpa_path(path), Path(out)
+    path, run = hpa_path(path), Run(out)
     say = print if show else (lambda *a, **kw: None)   # the progress lines, with `show`
-    out.mkdir(parents=True, exist_ok=True)
-    df = kfold_split(path, out, n_splits, split_seed, groups)
-    times = {}
-    for k, d in enumerate(fold_dirs(out, n_splits)):
-        if (d/'export.pkl').exists() and (d/'valid_preds.npz').exists():
-            say(f'== fold {k+1}/{n_splits}: done already ({d})', flush=True); continue
-        n_trn, n_val = int((df.fold != k).sum()), int((df.fold == k).sum())
-        say(f'== fold {k+1}/{n_splits}: training on {n_trn} images, validating on {n_val}', flush=True)
+    run.out.mkdir(parents=True, exist_ok=True)
+    lbl = read_labels(path)   # the labels, read once
+    df = kfold_split(path, run.out, n_splits, split_seed, groups, labels=lbl)
+    tta, times = kwargs.get('tta', default_of(HPALearner.fit_schedule, 'tta')), {}
+    for k in range(n_splits):
+        fr = run.fold(k)
+        if fr.export.exists() and fr.valid_preds.exists(): say(f'== fold {k+1}/{n_splits}: done already ({fr.out})', flush=True); continue
+        say(f'== fold {k+1}/{n_splits}: training on {int((df.fold != k).sum())} images, validating on {int((df.fold == k).sum())}', flush=True)
         t0 = time.time()
-        train(path, out, out/'split.csv', fold=k, resume=True, show=show, tta=tta, **train_kwargs)  # out of fold with the test TTA
+        train(path, run.out, df, fold=k, resume=True, show=show, **kwargs)  # out of fold, with the test set's TTA
         times[f'fold{k}'] = round(time.time() - t0, 1)
-    ids, probs, y, fold = oof_preds(out, n_splits, df)
-    save_preds(out/'oof_preds.npz', ids, probs, y)
+    oof = ids, probs, y, fold = oof_preds(run.out, n_splits, df)
+    save_preds(run.oof_preds, ids, probs, y)
     th = best_thresholds(probs, y, shrink=shrink)
-    save_thresholds(th, out/'thresholds.json')
+    save_thresholds(th, run.thresholds)
     f_cf, per_fold = crossfold_f1(probs, y, fold, shrink=shrink)
     res = dict(n_splits=n_splits, oof_f1_05=macro_f1(y, probs), oof_f1_crossfit=f_cf,
                oof_f1_tuned=macro_f1(y, probs, th), per_fold=per_fold.round(4).to_dict('records'))
     say(f'out-of-fold macro F1 ({len(ids)} images): {res["oof_f1_05"]:.4f} at 0.5, {f_cf:.4f} cross-fitted '
           f'(each fold thresholded by the others), {res["oof_f1_tuned"]:.4f} tuned and scored on the same rows', flush=True)
     say(per_fold.round(4).to_string(index=False), flush=True)
-    for k, d in enumerate(fold_dirs(out, n_splits)):
+    for k in range(n_splits):
         say(f'== predicting the test set with fold {k+1}/{n_splits}', flush=True)
-        predict_test(d, path, tta=tta, thresholds=out/'thresholds.json', fill_empty=fill_empty, show=show)
-    ens = ensemble([d/'test_probs.npz' for d in fold_dirs(out, n_splits)])
-    save_preds(out/'test_probs.npz', *ens)
-    th_sub = th if rule == 'f1' else fraction_thresholds(ens[1], label_fractions(read_labels(path)))
-    if rule == 'fraction': save_thresholds(th_sub, out/'thresholds_fraction.json')
-    write_submission(ens[0], ens[1], path/'sample_submission.csv', out/'submission.csv', th_sub, fill_empty)
+        predict_test(run.fold(k).out, path, tta=tta, thresholds=run.thresholds, fill_empty=fill_empty, show=show)
+    ens = ensemble([run.fold(k).test_probs for k in range(n_splits)])
+    save_preds(run.test_probs, *ens)
+    th_sub = th if rule == 'f1' else fraction_thresholds(ens[1], label_fractions(lbl))
+    if rule == 'fraction': save_thresholds(th_sub, run.thresholds_fraction)
+    write_submission(ens[0], ens[1], path/'sample_submission.csv', run.submission, th_sub, fill_empty)
     if (path/'test_labels.csv').exists():
-        res['test'] = _test_report(path, out, n_splits, ens, th, fill_empty)
+        res['test'] = _test_report(path, run, lbl, ens, th, oof, fill_empty)
         lines = [f'  {k}: {v}' if isinstance(v, list) else f'  {k}: {v:.4f}' for k, v in res['test'].items()]
         say('test macro F1 (the test labels are known):\n' + '\n'.join(lines), flush=True)
     res.update(rule=rule, train_s=times)
-    atomic_write(out/'kfold.json', lambda f: f.write(json.dumps(res, indent=1)), suffix='.json')
+    atomic_write(run.kfold, lambda f: f.write(json.dumps(res, indent=1)), suffix='.json')
     how = 'out-of-fold thresholds' if rule == 'f1' else 'class-fraction thresholds'
-    say(f'wrote {out/"submission.csv"} (the mean of {n_splits} fold models, {how}) and {out/"kfold.json"}', flush=True)
+    say(f'wrote {run.submission} (the mean of {n_splits} fold models, {how}) and {run.kfold}', flush=True)
     return res
 
 # %% ../nbs/05a_kfold.ipynb #6eb9eabc
 @call_parse
 @user_errors
-@delegates(train_cli, but=['split', 'stats', 'fold', 'resume', 'return'])  # 'return': not train's return annotation
+@delegates(kfold_train, but=['groups', 'show', 'cbs', 'weights', 'return'])
 def kfold_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle input, or the synthetic dataset)
               out:str='outputs/kfold', # Output folder
               n_splits:int=5, # Folds
               groups:str=None, # Id,group CSV from hpa_dups: duplicate groups stay in one fold
-              split_seed:int=42, # Seed of a new split
-              tta:int=8, # Test-time augmentation per fold model
-              fill_empty:bool=False, # Never leave a submission row empty
-              rule:str='f1', # Submission thresholds: 'f1' (out-of-fold) or 'fraction' (training label shares on the test set)
               weights:str=None, # 'imagenet', a local 3-channel state dict (.pth), or none (default on real data: ImageNet when attached or cached, else none)
               **kwargs):
     "Train k folds (resuming), tune thresholds on the out-of-fold predictions, average the fold models on the test set, submit."
     weights = cli_weights(weights, path, kwargs.get('arch', 'resnet34'))
-    kfold_train(path, out, n_splits, groups, split_seed, tta, fill_empty, rule=rule, weights=weights, **kwargs)
+    kfold_train(path, out, n_splits, groups, weights=weights, **kwargs)

@@ -13,16 +13,17 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastcore.basics import ifnone, store_attr
 from fastcore.script import call_parse
-from fastai.torch_core import TensorImage, default_device, to_device, apply
+from fastai.torch_core import TensorImage, to_device, apply
 from fastai.data.core import Datasets, TfmdDL, DataLoaders
 from fastai.data.transforms import ItemGetter, EncodedMultiCategorize, IntToFloatTensor, Normalize
 from fastai.vision.augment import aug_transforms, RandTransform
 from fasttransform import Transform
-from .data import (LABELS, CHANNELS, HPADataError, hpa_path, read_labels, read_ids, user_errors,
-                              read_sample, to_multihot, composite, pmap, default_workers, atomic_write)
+from .data import hpa_path, read_labels, read_ids, read_sample, to_multihot, composite, atomic_write
+from .core import LABELS, CHANNELS, HPADataError, user_errors, pmap, default_workers
 from .core import hpa_device
 from .split import split, load_split
 from .stats import load_stats
+from .run import Run
 
 # %% auto #0
 __all__ = ['TensorHPA', 'parse_item', 'HPAReader', 'ChannelBrightness', 'hpa_augs', 'ImageNorm', 'RandomCrops', 'HPADL',
@@ -293,10 +294,10 @@ def hpa_dls(path=None, # The dataset folder (default: `hpa_path()`)
             size:int=256, # Image size
             bs:int=16, # Batch size
             cache:str|Path=None, # A cache folder: build (or reuse) a uint8 cache at `size` there and read from it
-            oversample=False, # Weighted sampling by rarest label: True (power 0.5) or the power
+            oversample:float=0, # Weighted sampling by rarest label with this power (0: off; True: 0.5)
             num_workers:int=None, # Reading threads (default: `default_workers()`; 0: in the main thread)
             folder:str='train', # Image subfolder of `path`
-            aug:bool=True, # Augment the training set (flips, rotations, zoom, brightness); False: the images as they are
+            aug:bool=True, # Augment the training set (flips, rotations, zoom, brightness); `--no-aug`: the images as they are
             max_zoom:float=1.1, # Largest zoom factor
             max_lighting:float=0.2, # Largest per-channel brightness change
             val_bs:int=None, # Validation batch size (default: 2*bs)
@@ -440,7 +441,7 @@ def cache_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
              ):
     "Decode a dataset's images once into uint8 caches at `size` for fast training and prediction."
     if folder not in ('train', 'test', 'both'): raise HPADataError(f"--folder {folder!r}: expected 'train', 'test' or 'both'")
-    path = hpa_path(path); dest = Path(dest or Path(out)/'cache')
+    path = hpa_path(path); dest = Path(dest or Run(out).cache)
     ids = {fo: read_labels(path).Id.tolist() if fo == 'train' else read_ids(path/'sample_submission.csv')
            for fo in (['train', 'test'] if folder == 'both' else [folder])}
     todo = {fo: i for fo, i in ids.items() if (c := load_cache(dest, size, fo)) is None or not set(i) <= set(c.ids)}

@@ -8,11 +8,10 @@ import json, time
 from functools import partial
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
-import torchvision
-from fastcore.basics import ifnone, store_attr
+from fastcore.basics import ifnone, store_attr, patch
 from fastcore.meta import delegates
 from fastcore.script import call_parse
-from fastai.torch_core import params, rank_distrib, set_seed
+from fastai.torch_core import rank_distrib, set_seed
 from fastai.layers import apply_init
 from fastai.learner import Learner
 from fastai.metrics import AccumMetric, ActivationType
@@ -22,10 +21,11 @@ from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.channelslast import ChannelsLast
 from fastai.optimizer import Adam
 from fastai.vision.learner import create_head
-from .data import (LABELS, N_CLASSES, HPADataError, HPAArgError, hpa_path, _interactive, user_errors,
-                              find_inputs, is_synthetic, save_preds)
+from .data import save_preds
+from .core import LABELS, N_CLASSES, HPADataError, HPAArgError, _interactive, user_errors, delegates_to, share_kwargs
+from .run import Run
 from .loaders import hpa_dls, load_cache, _find_reader
-from .backbones import hpa_body, body_groups, adapt_conv1, arch_kind, check_weights, cli_weights
+from .backbones import hpa_body, body_groups, arch_kind, check_weights, cli_weights
 from .thresholds import macro_f1
 from .predict import predict_probs
 from .split import fold_split
@@ -33,7 +33,6 @@ from .stats import channel_stats, save_stats, load_stats
 from .callbacks import (LogProgress, load_checkpoint, Checkpoint, ChannelsLastInput, BF16Autocast, InferenceAutocast, HPALearner,
                                    WeightAverage, average_into)
 from fastai.callback.training import GradientAccumulation
-from .callbacks import rng_state, set_rng_state, opt_to_params, save_checkpoint, hpa_versions  # noqa: F401 (their home before 03b_callbacks)
 from .distributed import is_distributed, init_distributed, barrier, one_process, rank0_first, DDPTrainer
 
 # %% auto #0
@@ -113,9 +112,9 @@ def _is_cuda(d) -> bool: return d is not None and torch.device(d).type == 'cuda'
 
 def hpa_learner(dls, # DataLoaders from `hpa_dls`
                 arch:str='resnet34', # A torchvision ResNet or a timm model name
-                weights=None, # 'imagenet', a weights file, or None
+                weights:str|Path=None, # 'imagenet', a weights file, or None ('none')
                 gamma:float=2., # Focal loss γ (0: BCE)
-                alpha=None, # Focal loss weight of positives
+                alpha:float=None, # Focal loss weight of positives, 0..1 (None: no weighting)
                 fourth:str='mean', # Fourth-channel filters: 'mean', 'red' or 'zero'
                 head:str='fastai', # 'fastai' or 'linear'
                 thresh:float=0.5, # Threshold of the metric and of decoding
@@ -123,8 +122,10 @@ def hpa_learner(dls, # DataLoaders from `hpa_dls`
                 log:bool=None, # One line per epoch instead of progress bars (default: when not interactive)
                 every:int=0, # With `log`, also a line every `every` batches
                 path=None, # Folder for `models/` and exports (default: the working directory, never the dataset's)
-                prior:bool=True, # Start the output at the training labels' frequencies (`prior_bias`)
-                **kwargs # Passed to `Learner` (wd, train_bn, cbs, …)
+                prior:bool=True, # Start the output at the training labels' frequencies (`prior_bias`; `--no-prior`: at 0)
+                wd:float=None, # Weight decay (default: fastai's)
+                train_bn:bool=True, # Train the BatchNorm layers of a frozen body too (fastai's default; `--no-train_bn`: a strictly frozen body)
+                **kwargs # Passed to `Learner` (cbs, opt_func, …)
                ) -> HPALearner:
     "A fastai Learner for HPA: a 4-channel network, focal loss, macro F1, freezable new layers; on a GPU channels-last fp16."
     try: size = _find_reader(dls).size
@@ -132,7 +133,9 @@ def hpa_learner(dls, # DataLoaders from `hpa_dls`
     model = hpa_model(arch, weights=weights, fourth=fourth, head=head, size=size)
     if prior: prior_bias(model, np.array([o[1] for o in dls.train_ds.items]))
     learn = HPALearner(dls, model, loss_func=FocalLoss(gamma, alpha, thresh=thresh), metrics=MacroF1(thresh),
-                       splitter=hpa_splitter, opt_func=kwargs.pop('opt_func', Adam), path=ifnone(path, Path('.')), **kwargs)
+                       splitter=hpa_splitter, opt_func=kwargs.pop('opt_func', Adam), path=ifnone(path, Path('.')), wd=wd,
+                       train_bn=train_bn, **kwargs)
+    learn.pretrained = weights is not None   # the schedule's defaults: a frozen phase and slower early layers with weights
     if ifnone(log, _interactive() is None) or rank_distrib() != 0:  # `LogProgress` prints on rank 0 alone
         learn.remove_cb(ProgressCallback); learn.add_cb(LogProgress(every))
     learn.add_cb(InferenceAutocast())
@@ -150,7 +153,7 @@ def plot_history(hist, # A run's `history.jsonl`, or its folder
     "Training and validation loss, and validation macro F1 at 0.5, per epoch of a `train` run (frozen epochs shaded)."
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
-    hist = Path(hist); hist = hist/'history.jsonl' if hist.is_dir() else hist
+    hist = Path(hist); hist = Run(hist).history if hist.is_dir() else hist
     h = pd.DataFrame([json.loads(l) for l in hist.read_text().splitlines() if l.strip()])
     x = np.arange(1, len(h) + 1)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(7.2, 3.1), dpi=110)
@@ -191,20 +194,18 @@ def valid_preds(learn, dl=None,
     return dict(ids=np.array([it[0] for it in items]), probs=probs, y=np.array([it[1] for it in items], np.uint8))
 
 # %% ../nbs/03_model.ipynb #23089c59
-def _fold_setup(path, out, split, stats, fold:int, norm:str, show:bool, size:int=None, cache=None) -> tuple:
-    "`(out/fold{fold}, its split, its statistics)`: statistics of the training folds at the training `size` (from `cache` when it holds them) unless given."
-    if split is None:
-        split = Path(out)/'split.csv'
-        if not split.exists(): raise HPADataError(f'{split}: not found; a k-fold split is needed for fold={fold} (hpa_split --n_splits 5 --out {out})')
-    df, fout = fold_split(split, fold), Path(out)/f'fold{fold}'
+def _fold_setup(path, run:Run, split, stats, fold:int, norm:str, show:bool, size:int, cache=None) -> tuple:
+    "`(the fold's run, its split, its statistics)`: the statistics of the training folds at the training `size` (from `cache` when it holds them) unless given."
+    split = run.find('split', split)
+    if split is None: raise HPADataError(f'{run.split}: not found; a k-fold split is needed for fold={fold} (hpa_split --n_splits 5 --out {run.out})')
+    df, frun = fold_split(split, fold), run.fold(fold)
     if stats is None and norm == 'stats':
-        fn = fout/'stats.json'
-        if fn.exists(): stats = load_stats(fn)
+        if frun.stats.exists(): stats = load_stats(frun.stats)
         else:
             mm = None if cache is None else load_cache(cache, size, 'train')   # read from the cache when it holds these images
             stats = channel_stats(path, df.Id[~df.is_valid], size=size, cache=mm, show=show)
-            if rank_distrib() == 0: fout.mkdir(parents=True, exist_ok=True); save_stats(stats, fn)
-    return fout, df, stats
+            if rank_distrib() == 0: frun.out.mkdir(parents=True, exist_ok=True); save_stats(stats, frun.stats)
+    return frun, df, stats
 
 # %% ../nbs/03_model.ipynb #31d8e1c3
 def _auto_lr(learn, num_it:int=50) -> float:
@@ -233,6 +234,11 @@ def _check_lr(lr):
     if lr == 'auto': return lr
     try: return float(lr)
     except (TypeError, ValueError): raise HPADataError(f"lr={lr!r}: expected a number or 'auto'") from None
+
+def _check_schedule(lr, epochs:int, accum:int, swa:int):
+    "`lr` checked by `_check_lr`; `accum` and `swa` checked against `epochs`; one `HPAArgError` otherwise."
+    if accum < 1 or swa < 0 or swa > epochs: raise HPAArgError(f'accum={accum}, swa={swa}: expected accum >= 1 and 0 <= swa <= epochs ({epochs})')
+    return _check_lr(lr)
 
 def _phase_defaults(pretrained:bool, frozen_epochs, lr_mult, say:bool) -> tuple:
     "`(frozen_epochs, lr_mult)`: one frozen epoch and a 10× slower stem with weights; none and 1× without."
@@ -271,85 +277,72 @@ def _fit_phases(learn, phases, start, state, ck, hist, lr, cbs, dist:bool, accum
         rest = load_checkpoint(learn, state, with_opt=False)
         if (rest.get('weight_average') or {}).get('count'): average_into(learn, [a.to(next(learn.model.parameters()).device) for a in rest['weight_average']['avg']])
 
-def _write_outputs(learn, out, tta:int, show:bool):
-    "Rank 0 alone: the validation predictions with `tta` (`valid_preds.npz`) and the exported Learner (`export.pkl`)."
+def _write_outputs(learn, run:Run, tta:int, show:bool):
+    "Rank 0 alone: the validation predictions with `tta` and the exported Learner, into the run's folder."
     with one_process(): vp = valid_preds(learn, tta=tta)  # nothing to gather
-    save_preds(out/'valid_preds.npz', **vp)
-    learn.export('export.pkl')  # `HPALearner.export`: without the training-only callbacks
-    if show: print(f'wrote {out/"export.pkl"} and {out/"valid_preds.npz"}', flush=True)
+    save_preds(run.valid_preds, **vp)
+    learn.export(run.export.name)  # `HPALearner.export`, into `learn.path`: without the training-only callbacks
+    if show: print(f'wrote {run.export} and {run.valid_preds}', flush=True)
 
 # %% ../nbs/03_model.ipynb #d722412a
-def train(path=None, # Dataset folder (default: `hpa_path()`)
-          out='outputs', # Output folder
-          split=None, # Split CSV (Id,Target,is_valid) or DataFrame (default: the project's split of train.csv)
-          stats=None, # Channel statistics JSON or dict (default: `load_stats()`)
-          size:int=256, # Image size
-          bs:int=16, # Batch size
-          arch:str='resnet34', # A torchvision ResNet or a timm model name (`03c_backbones`)
-          weights=None, # 'imagenet', a weights file of the 3-channel network, or None
-          fourth:str='mean', # Fourth-channel filters: 'mean', 'red' or 'zero'
-          head:str='fastai', # 'fastai' or 'linear'
-          frozen_epochs:int=None, # Epochs training only the new layers (default: 1 with `weights`, 0 without)
-          epochs:int=4, # Epochs training everything
-          lr=2e-3, # Learning rate of the frozen phase (the unfrozen one uses lr/2), or 'auto' (a short lr_find)
-          lr_mult:float=None, # Unfrozen stem LR = new layers' LR / `lr_mult`, layer3-4 in between (default: 10 with weights, else 1)
-          pct_start:float=0.3, # Share of the unfrozen one-cycle spent warming up
-          wd:float=None, # Weight decay (default fastai's)
-          gamma:float=2., # Focal loss γ
-          thresh:float=0.5, # Threshold of the metric
-          cache:str|Path=None, # Cache folder: read a uint8 cache at `size` built there (once)
-          oversample=False, # Weighted sampling by rarest label (True or a power)
-          aug:bool=True, # Augment the training set (flips, rotations, zoom, brightness); `--no-aug` trains on the images as they are
-          norm:str='stats', # 'stats': the dataset's channel statistics; 'image': each image's own scale (`ImageNorm`)
-          crop:int=None, # Train on random `crop`-px windows of the `size`-px images; validate on whole images
-          num_workers:int=None, # Reading threads
-          resume:bool=False, # Continue from `out/models/last.pth` if present
-          cpu_bf16:bool=False, # bfloat16 autocast on CPU
-          every:int=0, # Also log every `every` batches
-          seed:int=None, # Random seed
-          fold:int=None, # Train fold `fold` of the split's `fold` column; outputs in `out/fold{fold}`
-          threads:int=None, # torch CPU threads (default: torch's; 1 is faster on a CPU shared with other jobs)
-          lr_find_it:int=50, # Iterations of the `lr='auto'` search
-          tta:int=8, # Dihedral transforms of the validation predictions: the test set's (1: none)
-          accum:int=1, # Batches whose gradients are summed before a step: the effective batch is `bs` × `accum`
-          swa:int=0, # Average the weights of the last `swa` epochs (SWA; BatchNorm statistics recomputed); 0: off
-          cbs=None, # Extra callbacks for every fit
-          show:bool=True, # Print progress
-         ) -> Learner:
-    "Train the 4-channel ResNet with the freeze → unfreeze schedule; checkpoint, export, and save validation predictions."
-    lr, weights, _ = _check_lr(lr), check_weights(weights), arch_kind(arch)   # a bad rate, file or name: one line, nothing written
-    if accum < 1 or swa < 0 or swa > epochs: raise HPAArgError(f'accum={accum}, swa={swa}: expected accum >= 1 and 0 <= swa <= epochs ({epochs})')
-    if seed is not None: set_seed(seed)
-    if threads: torch.set_num_threads(threads)
-    rank0, dist = rank_distrib() == 0, is_distributed()
-    if fold is not None: out, split, stats = _fold_setup(path, out, split, stats, fold, norm, show and rank0, size, cache)
-    out, say = Path(out), show and rank0
-    started = dist and init_distributed()  # before the loaders: they go to this process's GPU
-    if rank0: (out/'models').mkdir(parents=True, exist_ok=True)
-    with rank0_first(dist and cache is not None):  # rank 0 builds the cache, the others then read it
-        dls = hpa_dls(path, split, stats, size=size, bs=bs, cache=cache, oversample=oversample, num_workers=num_workers,
-                      aug=aug, norm=norm, crop=crop, show=say)
-    learn = hpa_learner(dls, arch, weights, gamma, fourth=fourth, head=head, thresh=thresh, cpu_bf16=cpu_bf16,
-                        every=every, path=out, wd=wd)
-    frozen_epochs, lr_mult = _phase_defaults(weights is not None, frozen_epochs, lr_mult, say)
-    ck, hist = out/'models'/'last.pth', out/'history.jsonl'
-    state, start = _resume_state(ck, hist, resume, rank0, say)
-    if lr == 'auto': lr = _find_lr(learn, state, frozen_epochs > 0, lr_find_it, say, dist)
+@patch
+def fit_schedule(self:HPALearner,
+                 epochs:int=4, # Epochs training everything
+                 frozen_epochs:int=None, # Epochs training only the new layers first (default: 1 with pretrained weights, 0 without)
+                 lr:float|str=2e-3, # Learning rate of the frozen phase (the unfrozen one uses lr/2), or 'auto' (a short lr_find)
+                 lr_mult:float=None, # Unfrozen: stem LR = new layers' LR / `lr_mult`, the middle group in between (default: 10 with weights, else 1)
+                 pct_start:float=0.3, # Share of the unfrozen one-cycle spent warming up
+                 resume:bool=False, # Continue from the run's checkpoint (`models/last.pth` in `learn.path`) if there is one
+                 lr_find_it:int=50, # Iterations of the `lr='auto'` search
+                 tta:int=8, # Dihedral transforms of the validation predictions: the test set's (1: none)
+                 accum:int=1, # Batches whose gradients are summed before a step: the effective batch is `bs` × `accum`
+                 swa:int=0, # Average the weights of the last `swa` epochs (SWA; BatchNorm statistics recomputed); 0: off
+                 cbs=None, # Extra callbacks for every fit
+                 show:bool=True, # Print progress
+                ):
+    "Frozen phase, then everything at discriminative rates; a checkpoint every epoch (resumable); the run's validation predictions and export in `learn.path`."
+    lr = _check_schedule(lr, epochs, accum, swa)
+    run, rank0, dist = Run(self.path), rank_distrib() == 0, is_distributed()
+    say = show and rank0
+    frozen_epochs, lr_mult = _phase_defaults(getattr(self, 'pretrained', False), frozen_epochs, lr_mult, say)
+    if rank0: run.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    state, start = _resume_state(run.checkpoint, run.history, resume, rank0, say)
+    if lr == 'auto': lr = _find_lr(self, state, frozen_epochs > 0, lr_find_it, say, dist)
     phases = [dict(epochs=frozen_epochs, lr_max=slice(lr), pct_start=0.99, div=25.),  # fastai's fine_tune: frozen,
               dict(epochs=epochs, lr_max=slice(lr/2/lr_mult, lr/2), pct_start=pct_start, div=5.)]  # then unfrozen
-    _fit_phases(learn, phases, start, state, ck, hist if rank0 else None, lr, cbs, dist, accum, swa)
-    if rank0: _write_outputs(learn, out, tta, show)
+    _fit_phases(self, phases, start, state, run.checkpoint, run.history if rank0 else None, lr, cbs, dist, accum, swa)
+    if rank0: _write_outputs(self, run, tta, show)
     if dist: barrier()  # every rank returns once the outputs are written
+    return self
+
+# %% ../nbs/03_model.ipynb #ced78078
+@delegates_to(hpa_dls, hpa_learner, HPALearner.fit_schedule, but=['df', 'dls', 'log', 'device', 'kwargs'])
+def train(path=None, # Dataset folder (default: `hpa_path()`)
+          out='outputs', # Output folder: the run's files (`Run`)
+          split=None, # Split CSV or table (default: OUT/split.csv when there, else the project's split of train.csv)
+          stats=None, # Channel statistics JSON or dict for norm='stats' (default: OUT/stats.json when there, else the published ones)
+          fold:int=None, # Train fold `fold` of the split's `fold` column; the run's files in OUT/fold{fold}
+          seed:int=None, # Random seed
+          threads:int=None, # torch CPU threads (default: torch's; 1 is faster on a CPU shared with other jobs)
+          show:bool=True, # Print progress
+          **kwargs, # The options of `hpa_dls`, `hpa_learner` and `HPALearner.fit_schedule`
+         ) -> Learner:
+    "Loaders, Learner and schedule in one call: train on `path`, the run's files (checkpoint, history, export, validation predictions) in `out`."
+    dk, lk, fk = share_kwargs(kwargs, hpa_dls, hpa_learner, HPALearner.fit_schedule)
+    _check_schedule(fk.get('lr', 2e-3), fk.get('epochs', 4), fk.get('accum', 1), fk.get('swa', 0))   # one line, nothing written
+    lk['weights'] = check_weights(lk.get('weights')); arch_kind(lk.get('arch', 'resnet34'))
+    if seed is not None: set_seed(seed)
+    if threads: torch.set_num_threads(threads)
+    run, rank0, dist, norm = Run(out), rank_distrib() == 0, is_distributed(), dk.get('norm', 'stats')
+    if fold is not None: run, split, stats = _fold_setup(path, run, split, stats, fold, norm, show and rank0, dk.get('size', 256), dk.get('cache'))
+    else: split, stats = run.find('split', split), (run.find('stats', stats) if norm == 'stats' else None)
+    started = dist and init_distributed()  # before the loaders: they go to this process's GPU
+    with rank0_first(dist and dk.get('cache') is not None):  # rank 0 builds the cache, the others then read it
+        dls = hpa_dls(path, split, stats, show=show and rank0, **dk)
+    learn = hpa_learner(dls, path=run.out, **lk)
+    learn.fit_schedule(show=show, **fk)
     if started: torch.distributed.destroy_process_group()
     return learn
-
-# %% ../nbs/03_model.ipynb #a0b1c2e5
-def _cli_inputs(path, out, split, stats, fold, weights, arch) -> tuple:
-    "`(split, stats, weights)` of a command: OUT/split.csv and OUT/stats.json when there, default weights when none are given."
-    o = Path(out)
-    if split is None and (o/'split.csv').exists(): split = o/'split.csv'
-    if stats is None and fold is None and (o/'stats.json').exists(): stats = o/'stats.json'  # a fold computes its own
-    return split, stats, cli_weights(weights, path, arch)
 
 # %% ../nbs/03_model.ipynb #7bf45cc8
 @call_parse
@@ -360,11 +353,8 @@ def train_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
               split:str=None, # Split CSV (default: OUT/split.csv if present, else the project's split)
               stats:str=None, # Stats JSON (default: OUT/stats.json if present, else the published HPA stats)
               weights:str=None, # 'imagenet', a local 3-channel state dict (.pth), or none (default on real data: ImageNet when attached or cached, else none)
-              lr:str='2e-3', # Learning rate (frozen phase; lr/2 unfrozen), or 'auto': a short lr_find, kept by --resume
-              oversample:float=0, # Oversample rare labels with this power (0: off; 0.5 moderate)
               **kwargs):
     "Train the 4-channel ResNet; writes OUT/models/last.pth, OUT/history.jsonl, OUT/export.pkl, OUT/valid_preds.npz."
     t0 = time.time()
-    split, stats, weights = _cli_inputs(path, out, split, stats, kwargs.get('fold'), weights, kwargs.get('arch', 'resnet34'))
-    train(path, out, split, stats, weights=weights, lr=lr, oversample=oversample, **kwargs)
+    train(path, out, split, stats, weights=cli_weights(weights, path, kwargs.get('arch', 'resnet34')), **kwargs)
     if rank_distrib() == 0: print(f'done in {time.time()-t0:.0f}s', flush=True)

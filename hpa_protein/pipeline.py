@@ -6,23 +6,25 @@
 from __future__ import annotations
 import json, time, contextlib
 from pathlib import Path
-import numpy as np, pandas as pd
+import pandas as pd
 from fastcore.script import call_parse
 from fastcore.meta import delegates
-from .data import (HPADataError, read_labels, read_sample, read_channel, write_png, to_multihot, validate, LABELS,
-                              user_errors)
+from .data import read_labels, validate
+from .core import HPADataError, user_errors, delegates_to, default_of
+from .run import Run
+from .callbacks import HPALearner
 from .synth import make_synth, SYNTH_VERSION
 from .eda import eda_figures
-from .split import split, kfold, save_split, load_split
+from .split import split, kfold, save_split
 from .stats import channel_stats, save_stats
 from .model import train, _check_lr
+from .series import DEMO_SIZE, DEMO_EPOCHS, DEMO_LR
 from .thresholds import tune_thresholds
 from .predict import predict_test, score_submission
 from .kfold import kfold_train
 
 # %% auto #0
-__all__ = ['DEMO_SIZE', 'DEMO_EPOCHS', 'DEMO_LR', 'step', 'synth_data', 'run_pipeline', 'channel_features', 'stats_probe',
-           'blank_channel', 'demo_cli']
+__all__ = ['step', 'synth_data', 'run_pipeline', 'demo_cli']
 
 # %% ../nbs/06_pipeline.ipynb #80d53bcd
 @contextlib.contextmanager
@@ -47,9 +49,6 @@ def synth_data(dest, # Folder of the dataset (created)
     rec.write_text(json.dumps(made))
     return dest
 
-# %% ../nbs/06_pipeline.ipynb #e38c2dbc
-DEMO_SIZE, DEMO_EPOCHS, DEMO_LR = 64, 20, 6e-3   # the demo's schedule: ~10 minutes on 2 CPU cores (see above)
-
 # %% ../nbs/06_pipeline.ipynb #b7c1d2e4
 def _check_data(path, size:int, show:bool):
     "Step 2: one `HPADataError` listing the problems of both splits of `path`, if there are any."
@@ -62,129 +61,79 @@ def _demo_split(path, folds:int, valid_pct:float, seed:int) -> pd.DataFrame:
     if folds > 1: return kfold(df, folds, seed).assign(is_valid=lambda d: d.fold == 0)
     return split(df, valid_pct=valid_pct, seed=seed)
 
-def _fit_and_predict(path, dest, folds:int, tta:int, times:dict, kw:dict) -> dict:
+def _fit_and_predict(path, run:Run, folds:int, times:dict, kw:dict) -> dict:
     "Steps 6-8: train, tune the thresholds, predict (one model, or `kfold_train`'s folds); the validation F1s."
     if folds > 1:
         with step(f'6-8/9 {folds} folds: train, out-of-fold thresholds, predict', times):
-            k = kfold_train(path, dest, folds, tta=tta, fill_empty=True, **kw)
+            k = kfold_train(path, run.out, folds, fill_empty=True, **kw)
         return dict(valid_f1_05=k['oof_f1_05'], valid_f1_crossfit=k['oof_f1_crossfit'], valid_f1_tuned=k['oof_f1_tuned'])
-    with step('6/9 train', times): train(path, dest, split=dest/'split.csv', stats=dest/'stats.json', **kw)
-    with step('7/9 thresholds and error analysis', times): thr = tune_thresholds(dest, path=path)
-    with step('8/9 predict', times): predict_test(dest, path, tta=tta, fill_empty=True, show=kw['show'])
+    with step('6/9 train', times): train(path, run.out, split=run.split, **kw)   # the run's statistics too, when norm='stats'
+    with step('7/9 thresholds and error analysis', times): thr = tune_thresholds(run.out, path=path)
+    tta = kw.get('tta', default_of(HPALearner.fit_schedule, 'tta'))
+    with step('8/9 predict', times): predict_test(run.out, path, tta=tta, fill_empty=True, show=kw['show'])
     return dict(valid_f1_05=thr['f1_05'], valid_f1_crossfit=thr['f1_crossfit'], valid_f1_tuned=thr['f1_tuned'])
 
-def _score(dest, path) -> dict:
-    "Step 9: the test F1 of `dest/submission.csv` against `path/test_labels.csv` (and per class); {} without labels."
+def _score(run:Run, path) -> dict:
+    "Step 9: the test F1 of the run's submission against `path/test_labels.csv` (and per class); {} without labels."
     labels = path/'test_labels.csv'
     if not labels.exists(): print(f'   no {labels}: the submission is not scored'); return {}
-    f1, per_class = score_submission(dest/'submission.csv', labels)
-    per_class.to_frame().to_csv(dest/'test_f1_per_class.csv')
+    f1, per_class = score_submission(run.submission, labels)
+    per_class.to_frame().to_csv(run.test_f1)
     return dict(test_f1=f1, test_f1_per_class=per_class.round(4).to_dict())
 
 # %% ../nbs/06_pipeline.ipynb #f90a85aa
-def run_pipeline(dest='outputs/demo', # Output folder: the dataset goes in DEST/data, results in DEST
+@delegates_to(train, but=['split', 'stats', 'fold', 'show'])
+def run_pipeline(dest='outputs/demo', # Output folder: the dataset goes in DEST/data, the run's files in DEST
                  path=None, # Use this dataset instead of generating one (must have test_labels.csv to be scored)
                  n_train:int=2000, # Synthetic training images
                  n_test:int=500, # Synthetic test images
                  synth_size:int=512, # Synthetic image size (the Kaggle size is 512)
                  min_per_class:int=20, # Every class at least this often in the synthetic train set
                  size:int=DEMO_SIZE, # Training image size
-                 arch:str='resnet34', # A torchvision ResNet or a timm model name
                  bs:int=32, # Batch size
-                 frozen_epochs:int=None, # Epochs training conv1 and the head only (default: none without weights)
                  epochs:int=DEMO_EPOCHS, # Epochs training everything
-                 lr:float=DEMO_LR, # Learning rate (the one-cycle peak is lr/2), or 'auto' (a short lr_find)
-                 gamma:float=2., # Focal loss γ (0: BCE; 2, the blog's, chosen on validation: bench/bench_focal.py)
+                 lr:float|str=DEMO_LR, # Learning rate (the one-cycle peak is lr/2), or 'auto' (a short lr_find)
                  head:str='linear', # 'linear' or 'fastai'
                  norm:str='image', # 'image' (each image's own scale) or 'stats' (the dataset's mean/std)
-                 crop:int=None, # Train on random `crop`-px windows of the `size`-px images (`train`'s `crop`)
                  oversample:float=0.5, # Oversample rare labels with this power (0: off)
-                 tta:int=8, # Test-time augmentation: dihedral transforms per image
                  valid_pct:float=0.2, # Validation share of the split
                  seed:int=0, # Random seed of the data, split and training
                  folds:int=0, # If >1: the k-fold recipe (`kfold_train`): k fold models, out-of-fold thresholds, their mean on the test set
-                 cbs=None, # Extra fastai callbacks for training (e.g. a per-epoch timer, see bench/bench_learn.py)
                  show:bool=True, # Progress bars and lines
-                 **kwargs, # More options of `train` (e.g. `accum`, `swa`, `weights`)
+                 **kwargs, # The other options of `train` (arch, weights, gamma, tta, accum, swa, cbs, ...), at its defaults
                 ) -> dict:
     "Run every stage on a synthetic (or given) dataset and score the submission; return the summary."
-    lr, dest = _check_lr(lr), Path(dest)   # a bad rate stops the run before any step
-    dest.mkdir(parents=True, exist_ok=True)
+    lr, run = _check_lr(lr), Run(dest)   # a bad rate stops the run before any step
+    run.out.mkdir(parents=True, exist_ok=True)
     times, t0 = {}, time.time()
     with step('1/9 dataset', times):
-        if path is None: path = synth_data(dest/'data', n_train=n_train, n_test=n_test, size=synth_size, seed=seed,
+        if path is None: path = synth_data(run.out/'data', n_train=n_train, n_test=n_test, size=synth_size, seed=seed,
                                            min_per_class=min_per_class)
         path = Path(path)
         if show: print(f'   {path}')
     with step('2/9 validate', times): _check_data(path, synth_size, show)
-    with step('3/9 EDA figures', times): eda_figures(path, dest/'figures')
-    with step('4/9 split', times): df = _demo_split(path, folds, valid_pct, seed); save_split(df, dest/'split.csv')
-    with step('5/9 channel statistics', times):
-        save_stats(channel_stats(path, df.Id[~df.is_valid], show=show), dest/'stats.json')
-    kw = dict(size=size, bs=bs, arch=arch, frozen_epochs=frozen_epochs, epochs=epochs, lr=lr, gamma=gamma, head=head,
-              norm=norm, crop=crop, oversample=oversample or False, cache=dest/'cache', seed=seed, cbs=cbs, show=show, **kwargs)
-    res = _fit_and_predict(path, dest, folds, tta, times, kw)
-    with step('9/9 score', times): res.update(_score(dest, path))
-    res.update(times=times, total_s=round(time.time() - t0, 1), dest=str(dest))
-    (dest/'summary.json').write_text(json.dumps(res, indent=1))
+    with step('3/9 EDA figures', times): eda_figures(path, run.figures)
+    with step('4/9 split', times): df = _demo_split(path, folds, valid_pct, seed); save_split(df, run.split)
+    with step('5/9 channel statistics', times):   # only where the normalisation uses them
+        if norm == 'stats' and folds <= 1: save_stats(channel_stats(path, df.Id[~df.is_valid], show=show), run.stats)
+        elif show: print('   not needed: ' + ('each fold computes its own' if norm == 'stats' else "norm='image' scales each image by itself"))
+    kw = dict(size=size, bs=bs, epochs=epochs, lr=lr, head=head, norm=norm, oversample=oversample, cache=run.cache, seed=seed,
+              show=show, **kwargs)
+    res = _fit_and_predict(path, run, folds, times, kw)
+    with step('9/9 score', times): res.update(_score(run, path))
+    res.update(times=times, total_s=round(time.time() - t0, 1), dest=str(run.out))
+    run.summary.write_text(json.dumps(res, indent=1))
     return res
-
-# %% ../nbs/06_pipeline.ipynb #18d54210
-def channel_features(imgs) -> np.ndarray:
-    "Per image and channel: mean, std and the 50/90/99/99.9th percentiles of a `(N, C, H, W)` uint8 batch."
-    x = np.asarray(imgs).reshape(len(imgs), imgs.shape[1], -1).astype(np.float32)
-    return np.concatenate([x.mean(2), x.std(2)] + [np.percentile(x, q, axis=2) for q in (50, 90, 99, 99.9)], 1)
-
-def stats_probe(path, # Dataset folder
-                df, # Split table (Id, Target, is_valid) or its CSV
-                test_ids=None, # Also predict these Ids of `path/folder`
-                folder:str='test', # Folder of `test_ids`
-                size:int=128, # Images are read at this size
-               ) -> tuple:
-    "Validation and test probabilities of a logistic regression on `channel_features`, fitted on `df`'s training rows."
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.multiclass import OneVsRestClassifier
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    path = Path(path); df = load_split(df) if not isinstance(df, pd.DataFrame) else df
-    v = df.is_valid.astype(str).str.lower().isin(['true', '1']).values
-    feats = lambda fo, ids: channel_features(np.stack([read_sample(path/fo, i, size) for i in ids]))
-    X, y = feats('train', df.Id), to_multihot(df.Target)
-    keep = y[~v].any(0)                                  # a class without training positives gets probability 0
-    clf = make_pipeline(StandardScaler(), OneVsRestClassifier(LogisticRegression(max_iter=2000))).fit(X[~v], y[~v][:, keep])
-    def probs(F):
-        p = np.zeros((len(F), len(LABELS)), np.float32); p[:, keep] = clf.predict_proba(F); return p
-    return probs(X[v]), (probs(feats(folder, test_ids)) if test_ids is not None else None)
-
-# %% ../nbs/06_pipeline.ipynb #917c5066
-def blank_channel(src, # Dataset folder (read only)
-                  dest, # New folder
-                  channel:str='green', # The stain to blank
-                 ) -> Path:
-    "A copy of dataset `src` in `dest` whose `channel` PNGs are black; everything else linked or copied."
-    import os, shutil
-    src, dest = Path(src), Path(dest)
-    if dest.exists(): raise HPADataError(f'{dest}: exists; choose a new folder')
-    for f in sorted(src.rglob('*')):
-        if not f.is_file(): continue
-        t = dest/f.relative_to(src); t.parent.mkdir(parents=True, exist_ok=True)
-        if f.name.endswith(f'_{channel}.png'):
-            write_png(np.zeros_like(read_channel(f)), t)
-        else:
-            try: os.link(f, t)
-            except OSError: shutil.copy2(f, t)
-    return dest
 
 # %% ../nbs/06_pipeline.ipynb #cad828ca
 @call_parse
 @user_errors
-@delegates(run_pipeline, but=['path', 'lr', 'cbs', 'show', 'return'])
+@delegates(run_pipeline, but=['path', 'cbs', 'show', 'return'])
 def demo_cli(dest:str='outputs/demo', # Output folder (the dataset goes in DEST/data)
              path:str=None, # Use this dataset instead of generating one
-             lr:str=str(DEMO_LR), # Learning rate (the one-cycle peak is lr/2), or 'auto' (a short lr_find)
              **kwargs):
     "Run the whole pipeline on the built-in synthetic dataset (or `--path`) and score the submission."
-    r = run_pipeline(dest, path, lr=lr, **kwargs)   # `run_pipeline` reads a number or 'auto', and names a bad one
+    r = run_pipeline(dest, path, **kwargs)   # `run_pipeline` reads a number or 'auto' for --lr, and names a bad one
     folds = kwargs.get('folds', 0)
     if folds > 1: print(f'\nout-of-fold macro F1 ({folds} folds): {r["valid_f1_05"]:.4f} at 0.5; {r["valid_f1_crossfit"]:.4f} with each '
                         f'fold thresholded by the others (cross-fitted); {r["valid_f1_tuned"]:.4f} tuned and scored on the same rows')
@@ -194,12 +143,12 @@ def demo_cli(dest:str='outputs/demo', # Output folder (the dataset goes in DEST/
         pc = pd.Series(r['test_f1_per_class'])
         print(f'test macro F1 of the submission: {r["test_f1"]:.4f} ({(pc > 0).sum()} of {len(pc)} classes above 0); per class:')
         print('  ' + '\n  '.join(f'{i:2d} {k:32s} {v:.3f}' for i, (k, v) in enumerate(pc.items())))
-    d = Path(dest)
+    run = Run(dest)
     steps = ', '.join(f'{k.split(" ", 1)[1]} {v:.0f}s' for k, v in r['times'].items())
-    print(f'\ntotal {r["total_s"]:.0f}s ({steps}). Outputs in {d}/:')
-    for name, what in [('data/', 'the synthetic dataset'), ('figures/', 'EDA and error-analysis figures'),
-                       ('split.csv', 'the split'), ('stats.json', 'channel statistics'),
-                       *([(f'fold0 ... fold{folds-1}/', 'one trained Learner per fold'), ('kfold.json', 'out-of-fold and test scores')]
-                         if folds > 1 else [('export.pkl', 'the trained Learner')]), ('thresholds.json', 'per-class thresholds'),
-                       ('submission.csv', 'the Kaggle submission'), ('summary.json', 'scores and timings')]:
-        print(f'  {d/name}: {what}')
+    print(f'\ntotal {r["total_s"]:.0f}s ({steps}). Outputs in {run.out}/:')
+    for fn, what in [(run.out/'data', 'the synthetic dataset'), (run.figures, 'EDA and error-analysis figures'), (run.split, 'the split'),
+                     *([(run.stats, 'channel statistics')] if run.stats.exists() else []),
+                     *([(run.fold(0).out.parent/f'fold0 ... fold{folds-1}', 'one trained Learner per fold'), (run.kfold, 'out-of-fold and test scores')]
+                       if folds > 1 else [(run.export, 'the trained Learner')]), (run.thresholds, 'per-class thresholds'),
+                     (run.submission, 'the Kaggle submission'), (run.summary, 'scores and timings')]:
+        print(f'  {fn}: {what}')

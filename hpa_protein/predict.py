@@ -12,14 +12,14 @@ import torch
 from fastcore.script import call_parse
 from fastcore.meta import delegates
 from fastai.torch_core import TensorImage
-from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, img_file, read_labels,
-                              parse_target, to_multihot, from_multihot, progress, atomic_write,
-                              read_ids, user_errors, HPAArgError, check_probs, check_thresholds, save_preds, load_preds)
+from .data import hpa_path, read_labels, parse_target, to_multihot, from_multihot, atomic_write, read_ids, check_probs, check_thresholds, save_preds, load_preds
+from .core import LABELS, N_CLASSES, CHANNELS, HPADataError, img_file, progress, user_errors, HPAArgError
 from .thresholds import (apply_thresholds, f1_per_class, out_thresholds, save_thresholds, fraction_thresholds,
                                     label_fractions)
 from .dups import dup_labels
 from .loaders import hpa_test_dl
 from .core import hpa_device
+from .run import Run
 
 # %% auto #0
 __all__ = ['dihedral', 'predict_probs', 'check_test_images', 'ensemble', 'check_submission', 'write_submission',
@@ -275,11 +275,12 @@ def _load_export(fn):
 def _dup_submission(ids, probs, th, fill_empty, over, sample_csv, out, show:bool=True) -> pd.DataFrame:
     "The submission with the rows of `over` (test images with labelled duplicates) taking their labels."
     preds = dict(zip(ids, _pred_strings(probs, th, fill_empty)))
-    atomic_write(out/'dup_labels.csv', lambda f: over.assign(model=over.Id.map(preds)).to_csv(f, index=False), suffix='.csv')
+    run = Run(out)
+    atomic_write(run.dup_labels, lambda f: over.assign(model=over.Id.map(preds)).to_csv(f, index=False), suffix='.csv')
     preds.update(zip(over.Id, over.Target))
     if show: print(f'{len(over)} test image(s) take the labels of their labelled duplicates ({(~over.agree).sum()} whose copies '
-          f'disagree: union of their labels); listed in {out/"dup_labels.csv"}')
-    return write_submission(ids, [preds[i] for i in ids], sample_csv, out/'submission.csv')
+          f'disagree: union of their labels); listed in {run.dup_labels}')
+    return write_submission(ids, [preds[i] for i in ids], sample_csv, run.submission)
 
 # %% ../nbs/05_predict.ipynb #p0000012
 def predict_test(out='outputs', # Folder with export.pkl (and thresholds.json); results go here
@@ -297,21 +298,21 @@ def predict_test(out='outputs', # Folder with export.pkl (and thresholds.json); 
                  export=None, # The exported Learner (default: OUT/export.pkl)
                 ) -> pd.DataFrame:
     "Predict the test set with TTA; write OUT/test_probs.npz and a checked OUT/submission.csv; return the submission."
-    out, path = Path(out), hpa_path(path)
-    ids, sample_csv, over, th, fracs = _predict_inputs(out, path, tta, dups, rule, thresholds, show)
-    if learn is None: learn = _load_export(Path(export) if export is not None else out/'export.pkl')
+    run, path = Run(out), hpa_path(path)
+    ids, sample_csv, over, th, fracs = _predict_inputs(run.out, path, tta, dups, rule, thresholds, show)
+    if learn is None: learn = _load_export(Path(run.find('export', export) or run.export))
     dl = hpa_test_dl(learn.dls, path, ids, bs=bs, show=show)
     crop = train_crop(learn)
     if crop and not grid and show:
         print(f'the model was trained on {crop}-px windows: predicting whole images, as its validation did '
               f'(grid={crop}: {crop}-px tiles, max over them; its thresholds were tuned on whole images)', flush=True)
     probs = predict_probs(learn, dl, tta, how, grid=grid, show=show)
-    save_preds(out/'test_probs.npz', ids, probs)
+    save_preds(run.test_probs, ids, probs)
     if rule == 'fraction':
-        th = fraction_thresholds(probs, fracs); save_thresholds(th, out/'thresholds_fraction.json')
-        if show: print(f'fraction rule: thresholds matching the training label shares, written to {out/"thresholds_fraction.json"}')
-    if over is None: return write_submission(ids, probs, sample_csv, out/'submission.csv', th, fill_empty)
-    return _dup_submission(ids, probs, th, fill_empty, over, sample_csv, out, show)
+        th = fraction_thresholds(probs, fracs); save_thresholds(th, run.thresholds_fraction)
+        if show: print(f'fraction rule: thresholds matching the training label shares, written to {run.thresholds_fraction}')
+    if over is None: return write_submission(ids, probs, sample_csv, run.submission, th, fill_empty)
+    return _dup_submission(ids, probs, th, fill_empty, over, sample_csv, run.out, show)
 
 # %% ../nbs/05_predict.ipynb #p0000013
 @call_parse
@@ -326,8 +327,8 @@ def predict_cli(out:str='outputs', # Folder with export.pkl (from hpa_train); re
     path = hpa_path(path)
     sub = predict_test(out, path, thresholds=thresholds, dups=dups, **kwargs)
     n_lab = sub.Predicted.str.split().str.len()
-    print(f'wrote {Path(out)/"submission.csv"}: {len(sub)} images, {n_lab.mean():.2f} labels per image, '
+    print(f'wrote {Run(out).submission}: {len(sub)} images, {n_lab.mean():.2f} labels per image, '
           f'{(n_lab == 0).sum()} empty')
     if (path/'test_labels.csv').is_file():
-        m, _ = score_submission(Path(out)/'submission.csv', path/'test_labels.csv')
+        m, _ = score_submission(Run(out).submission, path/'test_labels.csv')
         print(f'macro F1 against {path/"test_labels.csv"}: {m:.4f}')

@@ -8,15 +8,17 @@ from pathlib import Path
 import torch
 import pandas as pd
 from .core import HPAArgError, gpu_problem
-from .data import atomic_write, find_inputs, is_synthetic
-from .backbones import find_weights, is_online, check_weights
-from .pipeline import DEMO_SIZE, DEMO_EPOCHS, DEMO_LR
+from .data import atomic_write, is_synthetic
+from .backbones import find_weights, check_weights
+
+from .run import Run, FILES
 
 # %% auto #0
-__all__ = ['BLOG_RECIPE', 'DEMO_RECIPE', 'BLOG_SAYS', 'find_output', 'choose_recipe', 'recipe_table', 'gpu_or_skip', 'publish',
-           'find_inputs', 'is_synthetic', 'find_weights', 'is_online']
+__all__ = ['DEMO_SIZE', 'DEMO_EPOCHS', 'DEMO_LR', 'BLOG_RECIPE', 'DEMO_RECIPE', 'BLOG_SAYS', 'find_output', 'choose_recipe',
+           'recipe_table', 'gpu_or_skip', 'publish']
 
 # %% ../nbs/06a_series.ipynb #dcd8dc51
+DEMO_SIZE, DEMO_EPOCHS, DEMO_LR = 64, 20, 6e-3   # the demo's schedule, measured in `06_pipeline`: ~10 minutes on 2 CPU cores
 BLOG_RECIPE = dict(arch='resnet34', weights='imagenet', fourth='mean', size=512, bs=32, frozen_epochs=1, epochs=16, lr='auto',
                    gamma=2., head='fastai', norm='stats', oversample=0.5, tta=8, cache=False)
 DEMO_RECIPE = dict(arch='resnet34', weights=None, fourth='mean', size=DEMO_SIZE, bs=32, frozen_epochs=0, epochs=DEMO_EPOCHS,
@@ -25,20 +27,16 @@ BLOG_SAYS = dict(arch='ResNet34', weights='pretrained (ImageNet)', fourth='the m
                  frozen_epochs='"the first few epochs": the first convolution and the output layer only',
                  gamma='focal loss (γ not given)', norm="the training set's mean and standard deviation")
 
-# %% ../nbs/06a_series.ipynb #343ac58b
-_all_ = ['find_inputs', 'is_synthetic', 'find_weights', 'is_online']  # their home was here; `import *` still finds them
-
 # %% ../nbs/06a_series.ipynb #47b7c486
 def find_output(name:str, # The file an earlier notebook writes, e.g. 'split.csv'
                 out='outputs', # This series' output folder
                 root=None, # The input root (default: `$HPA_KAGGLE_ROOT`, else `/kaggle/input`)
                 say:bool=True, # Print where an attached file was found
                ) -> Path|None:
-    "`out/name` when an earlier notebook wrote it here, else the newest attached input of that name, else None."
-    if (Path(out)/name).exists(): return Path(out)/name
-    hits = find_inputs(name, root)
-    if hits and say: print(f'{name}: using {hits[0]}' + (f' (the newest of {len(hits)})' if len(hits) > 1 else ''), flush=True)
-    return hits[0] if hits else None
+    "`out/name` when an earlier notebook wrote it here, else the newest attached input of that name, else None (`Run.find`)."
+    key = {Path(v).name: k for k, v in FILES.items()}.get(name)
+    if key is None: raise HPAArgError(f"find_output: {name!r} is not a file of a run; its files: {', '.join(Path(v).name for v in FILES.values())}")
+    return Run(out).find(key, attached=True, root=root, say=say)
 
 
 # %% ../nbs/06a_series.ipynb #05425296
@@ -89,7 +87,7 @@ def gpu_or_skip(what:str='this cell') -> bool:
     return False
 
 def publish(fn, # A file written by the series, e.g. OUT/submission.csv
-            dest='submission.csv', # Where it goes (Kaggle takes `/kaggle/working/submission.csv`)
+            dest=FILES['submission'], # Where it goes (Kaggle takes `/kaggle/working/submission.csv`)
            ) -> Path:
     "Copy `fn` to `dest` atomically, unless they are the same file."
     fn, dest = Path(fn), Path(dest)

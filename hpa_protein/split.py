@@ -8,7 +8,9 @@ import warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
-from .data import LABELS, N_CLASSES, HPADataError, hpa_path, read_labels, to_multihot, atomic_write_text, HPAArgError, user_errors
+from .data import hpa_path, read_labels, to_multihot, atomic_write_text
+from .core import LABELS, N_CLASSES, HPADataError, HPAArgError, user_errors
+from .run import Run
 
 # %% auto #0
 __all__ = ['label_combos', 'iterative_stratification', 'read_groups', 'split', 'split_report', 'split_quality',
@@ -222,10 +224,9 @@ def load_split(fn, # A CSV written by `save_split`, or a folder holding `split.c
                fold:int=None, # With a `fold` column: make this fold the validation set
               ) -> pd.DataFrame:
     "Read a split: `Id,Target,is_valid` (bool) [, fold]; every problem named with the file."
-    fn = Path(fn); fn = fn/'split.csv' if fn.is_dir() else fn
-    lbl = read_labels(fn)  # checks the file, Id and Target (raises HPADataError naming rows)
-    raw = pd.read_csv(fn, dtype=str, keep_default_na=False)
-    res = lbl.copy()
+    fn = Path(fn); fn = Run(fn).split if fn.is_dir() else fn
+    raw = read_labels(fn, keep=('is_valid', 'fold'))  # one read; checks the file, Id and Target (naming rows)
+    res = raw[['Id', 'Target']].copy()
     if 'fold' in raw.columns:
         try: res['fold'] = raw['fold'].astype(int).values
         except ValueError: raise HPADataError(f'{fn}: column fold must hold integers') from None
@@ -259,7 +260,7 @@ def split_cli(path:str=None, # Dataset folder with train.csv, or a CSV (default:
     df = read_labels(hpa_path(path))
     res = (kfold(df, n_splits, seed, order, groups) if n_splits and n_splits > 1
            else split(df, valid_pct, seed, order, groups))
-    fn = save_split(res, Path(out)/'split.csv')
+    fn = save_split(res, Run(out).split)
     q = split_quality(res)
     kind = f'{n_splits} folds' if n_splits and n_splits > 1 else f'{res.is_valid.sum()} valid / {(~res.is_valid).sum()} train'
     print(f'{fn}: {len(res)} rows, {kind}; label balance: max rel. dev {q["max_dev"]:.3f}, mean {q["mean_dev"]:.3f}')

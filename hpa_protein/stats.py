@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 from fastcore.script import call_parse
 from fastcore.meta import delegates
-from .data import (CHANNELS, HPADataError, HPAArgError, hpa_path, read_channel, opencv, atomic_write_text, pmap,
-                              default_workers, user_errors)
+from .data import hpa_path, read_channel, atomic_write_text
+from .core import CHANNELS, HPADataError, HPAArgError, opencv, pmap, default_workers, user_errors
 from .split import load_split
+from .run import Run
 
 # %% auto #0
 __all__ = ['HPA_STATS', 'img_sums', 'stats_files', 'channel_stats', 'save_stats', 'load_stats', 'stats_cli']
@@ -147,8 +148,8 @@ def load_stats(fn=None, # `stats.json` or a folder holding it; None: `HPA_STATS`
               ) -> dict:
     "Statistics from `fn` (checked), or the published `HPA_STATS`."
     if fn is None: return {k: (list(v) if isinstance(v, list) else v) for k, v in HPA_STATS.items()}
-    fn = Path(fn); fn = fn/'stats.json' if fn.is_dir() else fn
-    if not fn.exists(): raise HPADataError(f'{fn}: file not found (expected stats.json from hpa_stats)')
+    fn = Path(fn); fn = Run(fn).stats if fn.is_dir() else fn
+    if not fn.exists(): raise HPADataError(f'{fn}: file not found (expected the statistics hpa_stats writes)')
     try: d = json.loads(fn.read_text())
     except ValueError as e: raise HPADataError(f'{fn}: not valid JSON ({e})') from None
     for k in ('mean', 'std'):
@@ -174,7 +175,7 @@ def stats_cli(path:str=None, # Dataset folder (default: $HPA_PATH, the Kaggle in
     t0 = time.time()
     d = channel_stats(path, ids, folder, **kwargs)
     el = time.time() - t0
-    fn = save_stats(d, Path(out)/'stats.json')
+    fn = save_stats(d, Run(out).stats)
     src = f'{len(ids)} training Ids of the split' if split else f'every image in {folder}/'
     print(f'{fn}: {sum(d["n_files"])} files ({src}) in {el:.1f}s' + (f', {d["skipped"]} unreadable skipped' if d['skipped'] else ''))
     for c, m, s, n in zip(d['channels'], d['mean'], d['std'], d['n_files']): print(f'  {c:7s} mean {m:.4f} std {s:.4f} ({n} files)')

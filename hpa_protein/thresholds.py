@@ -8,20 +8,15 @@ import json
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
-from .data import (LABELS, N_CLASSES, CHANNELS, HPADataError, hpa_path, img_file, read_labels, to_multihot,
-                              read_sample, composite, atomic_write, save_fig, user_errors, check_probs, check_thresholds,
-                              _check_y, save_preds, load_preds)
-from .synth import sim_labels, sim_preds
+from .data import hpa_path, read_labels, to_multihot, read_sample, composite, atomic_write, save_fig, check_probs, check_thresholds, _check_y, load_preds
+from .core import LABELS, N_CLASSES, CHANNELS, HPADataError, img_file, user_errors
+from .run import Run
 
 # %% auto #0
 __all__ = ['SHRINK', 'apply_thresholds', 'f1_per_class', 'macro_f1', 'f1_cuts', 'global_threshold', 'best_thresholds',
            'plot_f1_curves', 'label_fractions', 'fraction_thresholds', 'compare_rules', 'crossfit_f1', 'class_report',
            'plot_class_report', 'confident_mistakes', 'show_mistakes', 'confusion_pairs', 'save_thresholds',
-           'load_thresholds', 'out_thresholds', 'tune_thresholds', 'thresholds_cli', 'check_probs', 'check_thresholds',
-           'save_preds', 'load_preds', 'sim_labels', 'sim_preds']
-
-# %% ../nbs/04_thresholds.ipynb #ba6065bf
-_all_ = ['check_probs', 'check_thresholds', 'save_preds', 'load_preds', 'sim_labels', 'sim_preds']  # homes: data, synth
+           'load_thresholds', 'out_thresholds', 'tune_thresholds', 'thresholds_cli']
 
 # %% ../nbs/04_thresholds.ipynb #98deeaa9
 def apply_thresholds(probs, # `(N, 28)` probabilities
@@ -288,9 +283,9 @@ def out_thresholds(out, # A run's output folder
                    say:bool=True, # Print a note when there are none
                   ) -> np.ndarray|None:
     "The thresholds a later stage uses: `thresholds`, else OUT/thresholds.json if present, else None (0.5) with a note."
-    fn = Path(thresholds) if thresholds else Path(out)/'thresholds.json'
-    if thresholds or fn.exists(): return load_thresholds(fn)
-    if say: print(f'no {fn}: threshold 0.5 for every label (run hpa_thresholds first)', flush=True)
+    run = Run(out); fn = run.find('thresholds', thresholds)
+    if fn is not None: return load_thresholds(fn)
+    if say: print(f'no {run.thresholds}: threshold 0.5 for every label (run hpa_thresholds first)', flush=True)
 
 # %% ../nbs/04_thresholds.ipynb #e56b0336
 SHRINK = 0.  # the stages' shrinkage of rare classes (tune_thresholds, hpa_thresholds, hpa_kfold): chosen on the demo model's validation predictions (04_thresholds)
@@ -309,25 +304,25 @@ def tune_thresholds(out, # Folder with valid_preds.npz; thresholds.json and figu
                     preds=None, # The validation predictions (default: OUT/valid_preds.npz)
                    ) -> dict:
     "Tune thresholds on `out/valid_preds.npz` (or `preds`); save them, the per-class report, the top confusions and figures."
-    out = Path(out)
-    fn = Path(preds) if preds is not None else out/'valid_preds.npz'
-    if not fn.is_file(): raise HPADataError(f'{fn}: not found (run hpa_train first; it writes valid_preds.npz)')
+    run = Run(out)
+    fn = Path(preds) if preds is not None else run.valid_preds
+    if not fn.is_file(): raise HPADataError(f'{fn}: not found (run hpa_train first; it writes the validation predictions)')
     ids, probs, y = load_preds(fn)
     if y is None: raise HPADataError(f'{fn}: no labels (y): thresholds are tuned on validation rows with labels')
     if rule == 'f1': th = best_thresholds(probs, y, shrink=shrink)
     elif rule == 'fraction': th = fraction_thresholds(probs, label_fractions(read_labels(path) if path else y))
     else: raise HPADataError(f"rule: expected 'f1' or 'fraction', got {rule!r}")
-    save_thresholds(th, out/'thresholds.json')
+    save_thresholds(th, run.thresholds)
     pred = apply_thresholds(probs, th)
     rep = class_report(y, pred)
-    atomic_write(out/'class_report.csv', lambda f: rep.to_csv(f, index=False))
-    atomic_write(out/'confusions.csv', lambda f: confusion_pairs(y, pred, n=20).to_csv(f, index=False))
+    atomic_write(run.class_report, lambda f: rep.to_csv(f, index=False))
+    atomic_write(run.confusions, lambda f: confusion_pairs(y, pred, n=20).to_csv(f, index=False))
     if figures:
-        save_fig(plot_f1_curves(probs, y, th), out/'figures'/'f1_curves.png')
-        save_fig(plot_class_report(rep).figure, out/'figures'/'class_report.png')
+        save_fig(plot_f1_curves(probs, y, th), run.figures/'f1_curves.png')
+        save_fig(plot_class_report(rep).figure, run.figures/'class_report.png')
         mis = confident_mistakes(probs, y, th, n=8, max_per_label=2)
         folder = _image_folder(path, [ids[r] for r in mis.row])
-        if folder is not None: save_fig(show_mistakes(mis, ids, folder, size=128), out/'figures'/'mistakes.png')
+        if folder is not None: save_fig(show_mistakes(mis, ids, folder, size=128), run.figures/'mistakes.png')
     return dict(n=len(ids), f1_05=macro_f1(y, probs, .5), f1_tuned=macro_f1(y, probs, th),
                 f1_crossfit=crossfit_f1(probs, y, shrink=shrink) if rule == 'f1' else None, thresholds=th,
                 worst=rep.sort_values('f1').label.tolist()[:5])
@@ -346,4 +341,5 @@ def thresholds_cli(out:str='outputs', # Folder with valid_preds.npz (from hpa_tr
           f'with {rule} thresholds{f" (shrink {shrink:g})" if shrink else ""}: {r["f1_tuned"]:.4f} (tuned on the same data)'
           + (f', {r["f1_crossfit"]:.4f} cross-fitted (each half thresholded by the other)' if r['f1_crossfit'] is not None else ''))
     print(f'weakest classes: {", ".join(r["worst"])}')
-    print(f'wrote {Path(out)/"thresholds.json"}, class_report.csv, confusions.csv, figures/')
+    run = Run(out)
+    print(f'wrote {run.thresholds}, {run.class_report.name}, {run.confusions.name}, {run.figures.name}/')

@@ -13,7 +13,8 @@ import hashlib, os, shutil
 from pathlib import Path
 import numpy as np, pandas as pd, pytest, torch
 from torch import nn
-from hpa_protein.data import img_file, write_png
+from hpa_protein.data import write_png
+from hpa_protein.core import img_file
 
 FIX = Path(__file__).resolve().parent/'fixtures'/'hpa_real'
 CHANNELS = ('red', 'green', 'blue', 'yellow')  # the order of hpa_protein.data.CHANNELS

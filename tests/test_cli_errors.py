@@ -9,7 +9,7 @@ from configparser import ConfigParser
 from pathlib import Path
 import numpy as np, pytest
 import hpa_protein.core as C
-from hpa_protein.data import HPADataError, user_errors
+from hpa_protein.core import HPADataError, user_errors
 from conftest import tiny_dataset
 
 root = Path(__file__).resolve().parent.parent

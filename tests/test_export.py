@@ -108,3 +108,20 @@ def test_version_mismatch_warns(trained, tmp_path):
     import fastai
     assert res['warnings'] == [f'this Learner was exported with fastai 2.0.0, torch 1.13.0; this is fastai '
                                f'{fastai.__version__}, torch {torch.__version__}: predictions may differ']
+
+OLD = Path(__file__).resolve().parent/'fixtures'/'old_export'
+
+@pytest.mark.parametrize('norm', ['stats', 'image'])
+def test_export_of_an_earlier_version_loads(norm, tmp_path):
+    "An export written before the library was recomposed (tests/fixtures/old_export) loads in a fresh process and predicts."
+    code = f'''
+import warnings; warnings.filterwarnings('ignore')
+from fastai.learner import load_learner
+from hpa_protein.loaders import hpa_test_dl
+learn = load_learner({str(OLD/f'export_{norm}.pkl')!r})
+p = learn.get_preds(dl=hpa_test_dl(learn.dls, {str(OLD/'ds')!r}, num_workers=0))[0]
+print(type(learn).__module__, type(learn.loss_func).__module__, learn.splitter.__module__, tuple(p.shape))
+'''
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.split() == ['hpa_protein.callbacks', 'hpa_protein.model', 'hpa_protein.model', '(1,', '28)'], r.stdout

@@ -5,7 +5,8 @@ from io import BytesIO
 from pathlib import Path
 import numpy as np, pandas as pd, pytest
 from PIL import Image
-from hpa_protein.data import CHANNELS, img_file, write_png, validate
+from hpa_protein.data import write_png, validate
+from hpa_protein.core import CHANNELS, img_file
 from hpa_protein.external import download_v18, v18_url, import_v18
 
 COMP = {'red': (0,), 'green': (1,), 'blue': (2,), 'yellow': (0, 1)}

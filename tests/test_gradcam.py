@@ -10,7 +10,8 @@ import subprocess, sys
 import numpy as np, pandas as pd, pytest, torch, torch.nn as nn, torch.nn.functional as F
 from torchvision.models.resnet import BasicBlock
 from fastai.vision.learner import create_head
-from hpa_protein.data import CHANNELS, N_CLASSES, write_png, img_file
+from hpa_protein.data import write_png
+from hpa_protein.core import CHANNELS, N_CLASSES, img_file
 from hpa_protein.gradcam import grad_cam
 
 SZ, R, LABEL, STRIDE = 96, 5, 7, 8

@@ -5,11 +5,12 @@ the same run with shuffled training labels stays near chance; a copy of the data
 trains to at most a third of the score; and a logistic regression on per-image channel statistics scores at most
 half of it. Fails when the model stops learning or when labels leak outside the green pattern."""
 import numpy as np, pandas as pd, pytest, torch
-from hpa_protein.data import CHANNELS, write_png, img_file, to_multihot
+from hpa_protein.data import write_png, to_multihot
+from hpa_protein.core import CHANNELS, img_file
 from hpa_protein.synth import render_sample
 from hpa_protein.loaders import hpa_dls
 from hpa_protein.model import hpa_learner
-from hpa_protein.pipeline import stats_probe, blank_channel
+from probes import stats_probe, blank_channel, channel_features
 
 CLASSES = [0, 1, 10, 11, 21, 23]   # nucleoplasm, nuclear membrane, lysosomes, intermediate filaments, plasma membrane, mitochondria
 N_PER, SIZE, BS, EPOCHS, LR = 64, 128, 32, 8, 6e-3
@@ -71,3 +72,20 @@ def test_channel_statistics_probe(data, cnn):
     score = f1(pv, to_multihot(df.Target[df.is_valid]))
     print(f'logistic regression on channel statistics: macro F1 {score:.3f} (CNN {cnn[0]:.3f})')
     assert score <= cnn[0]/2, (score, cnn[0])
+
+def test_probe_helpers(tmp_path):
+    "`stats_probe` gives probabilities of the validation and test rows; `blank_channel` blanks green and nothing else."
+    from hpa_protein.pipeline import synth_data
+    from hpa_protein.data import read_labels, read_sample
+    from hpa_protein.split import split
+    d = synth_data(tmp_path/'data', n_train=48, n_test=8, size=64, seed=0, min_per_class=1)
+    df = split(read_labels(d), seed=0)
+    pv, pt = stats_probe(d, df, read_labels(d/'test_labels.csv').Id, size=64)
+    assert (pv.shape, pt.shape) == ((df.is_valid.sum(), 28), (8, 28)) and ((pv >= 0) & (pv <= 1)).all() and pv.std() > 0
+    f = channel_features(np.stack([read_sample(d/'train', i, 64) for i in df.Id[:3]]))
+    assert f.shape == (3, 24) and (f[:, 4:8] >= 0).all()   # stds
+    b = blank_channel(d, tmp_path/'blank'); i = df.Id[0]
+    assert read_sample(b/'train', i)[1].max() == 0 and read_sample(d/'train', i)[1].max() > 0
+    assert (read_sample(b/'train', i)[[0, 2, 3]] == read_sample(d/'train', i)[[0, 2, 3]]).all()
+    assert read_labels(b).Target.tolist() == read_labels(d).Target.tolist()
+    with pytest.raises(Exception, match='exists'): blank_channel(d, b)

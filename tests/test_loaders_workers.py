@@ -2,7 +2,7 @@
 import gc, os, pickle, multiprocessing as mp
 import pytest
 from fastcore.basics import defaults, num_cpus
-from hpa_protein.data import default_workers
+from hpa_protein.core import default_workers
 from hpa_protein.loaders import HPADL, _pool
 
 @pytest.mark.skipif(not hasattr(os, 'sched_getaffinity'), reason='no CPU affinity on this platform')

@@ -4,8 +4,11 @@ from pathlib import Path
 import numpy as np, pandas as pd, pytest, torch
 from torch import nn
 
-from hpa_protein.data import CHANNELS, LABELS, HPADataError, img_file, read_ids
-from hpa_protein.thresholds import thresholds_cli, sim_preds, load_thresholds, save_thresholds, load_preds
+from hpa_protein.data import read_ids
+from hpa_protein.core import CHANNELS, LABELS, HPADataError, img_file
+from hpa_protein.thresholds import thresholds_cli, load_thresholds, save_thresholds
+from hpa_protein.synth import sim_preds
+from hpa_protein.data import load_preds
 from hpa_protein.predict import predict_cli, predict_test, score_submission, predict_probs
 from conftest import TinyNet, tiny_dataset
 

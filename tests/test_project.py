@@ -91,25 +91,51 @@ def test_fixture_paths_named_in_notebooks_exist():
         for p in set(re.findall(r"\.\./tests/fixtures/[\w/.-]+", nb.read_text())):
             assert (root/'nbs'/p).exists(), f'{nb.name}: {p} does not exist'
 
-# Names that moved to another module when the library was reorganised, by the module that used to define them: code
-# that imports them from there keeps working. New homes: core, split, callbacks, synth, data, model.
-MOVED = {'data': ['LABELS', 'N_CLASSES', 'CHANNELS', 'OFFICIAL_COUNTS', 'OFFICIAL_LABELS_PER_IMAGE', 'USER_ERRORS',
-                  'hpa_home', 'img_file', 'HPADataError', 'HPAArgError', 'opencv', 'progress', 'default_workers', 'pmap',
-                  'one_line', 'user_errors'],
-         'thresholds': ['check_probs', 'check_thresholds', 'save_preds', 'load_preds', 'sim_labels', 'sim_preds'],
-         'model': ['fold_split', 'rng_state', 'set_rng_state', 'opt_to_params', 'save_checkpoint', 'hpa_versions'],
-         'series': ['find_inputs', 'is_synthetic', 'find_weights', 'is_online']}
-
-def test_moved_names_still_import_from_their_old_modules():
+def _pkg_modules() -> dict:
     import importlib
+    return {f.stem: importlib.import_module(f'hpa_protein.{f.stem}') for f in sorted((root/'hpa_protein').glob('*.py'))
+            if f.stem not in ('__init__', '_modidx')}
+
+def _defined_in(mod) -> set:
+    "Names a module's source defines at its top level (functions, classes, assignments), read with `ast`."
+    import ast
+    res = set()
+    for n in ast.parse(Path(mod.__file__).read_text()).body:
+        if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)): res.add(n.name)
+        elif isinstance(n, ast.Assign): res |= {t.id for t in n.targets if isinstance(t, ast.Name)} | \
+            {e.id for t in n.targets if isinstance(t, ast.Tuple) for e in t.elts if isinstance(e, ast.Name)}
+    return res
+
+def test_each_name_imported_from_its_home():
+    "Every `from .x import name` in the package names the module that defines `name`; no module re-exports another's names."
+    import ast
+    mods = _pkg_modules(); defs = {k: _defined_in(m) for k, m in mods.items()}
     bad = []
-    for old, names in MOVED.items():
-        m = importlib.import_module(f'hpa_protein.{old}')
-        star = {}; exec(f'from hpa_protein.{old} import *', star)
-        for n in names:
-            o = getattr(m, n, None)
-            home = getattr(o, '__module__', None)
-            if o is None: bad.append(f'hpa_protein.{old}.{n}: gone')
-            elif home == f'hpa_protein.{old}' and callable(o): bad.append(f'hpa_protein.{old}.{n}: defined there again, not moved')
-            elif old in ('data', 'thresholds', 'series') and n not in star: bad.append(f'from hpa_protein.{old} import *: no {n}')
+    for k, m in mods.items():
+        for n in ast.walk(ast.parse(Path(m.__file__).read_text())):
+            if isinstance(n, ast.ImportFrom) and n.level == 1 and n.module in defs:
+                bad += [f'{k}: {a.name} imported from .{n.module}, which does not define it' for a in n.names if a.name not in defs[n.module]]
+        if '_all_' in defs[k]: bad.append(f'{k}: re-exports names of other modules (_all_)')
+        bad += [f'{k}.__all__: {a} is not defined there' for a in getattr(m, '__all__', []) if a not in defs[k]]
+    assert not bad, '\n'.join(bad)
+
+def test_reading_labels_does_not_import_the_generator():
+    "The synthetic generator is imported by what makes synthetic data, not by reading a dataset or tuning thresholds."
+    code = "import sys, hpa_protein.data, hpa_protein.thresholds, hpa_protein.split; print('hpa_protein.synth' in sys.modules)"
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert r.stdout.strip() == 'False', (r.stdout, r.stderr[-2000:])
+
+def test_a_runs_file_names_are_spelled_once():
+    "The files of an output folder are named in `hpa_protein.run.FILES` alone: no other string of the package (docstrings aside) spells one."
+    import ast
+    from hpa_protein.run import FILES
+    pat = re.compile(r'(?<![\w.])(' + '|'.join(re.escape(Path(v).name) for v in FILES.values() if '.' in v) + r')(?![\w])')
+    bad = []
+    for k, m in _pkg_modules().items():
+        if k == 'run': continue
+        t = ast.parse(Path(m.__file__).read_text())
+        docs = {id(n.body[0].value) for n in ast.walk(t) if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
+                and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+        bad += [f'{k}.py:{n.lineno}: {n.value!r}' for n in ast.walk(t) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                and id(n) not in docs and pat.search(n.value)]
     assert not bad, '\n'.join(bad)
