@@ -185,10 +185,12 @@ class InferenceAutocast(_Autocast):
         return torch.autocast('cuda', dtype=torch.float16)
 
 # %% ../nbs/03b_callbacks.ipynb #702bed37
-def hpa_versions() -> dict:
-    "The versions of the packages an exported Learner depends on (timm's when a timm backbone is in use)."
-    tm = sys.modules.get('timm')
-    return dict(hpa_protein=__version__, fastai=fastai.__version__, torch=torch.__version__, **({'timm': tm.__version__} if tm else {}))
+def hpa_versions(model=None, # The model: timm's version too when it is made of timm's modules
+                ) -> dict:
+    "The versions of the packages an exported Learner depends on."
+    timm = model is not None and any(type(m).__module__.startswith('timm.') for m in model.modules())
+    return dict(hpa_protein=__version__, fastai=fastai.__version__, torch=torch.__version__,
+                **({'timm': sys.modules['timm'].__version__} if timm else {}))
 
 class HPALearner(Learner):
     "A `Learner` whose export is relocatable (no training-only callbacks, no dataset folder or cache) and records `hpa_versions`."
@@ -199,7 +201,7 @@ class HPALearner(Learner):
         cl = any(isinstance(c, ChannelsLast) for c in cbs)
         self.remove_cbs(cbs)
         old = self.path, self.dls.path, self.logger, self.__dict__.get('__stored_args__')
-        self.path, self.dls.path, self.logger, self.versions = Path('.'), Path('.'), print, hpa_versions()
+        self.path, self.dls.path, self.logger, self.versions = Path('.'), Path('.'), print, hpa_versions(self.model)
         if old[-1] is not None: self.__stored_args__ = {**old[-1], 'path': Path('.')}  # `Learner(path=...)` kept by `store_attr`
         for m in self.metrics: m.reset()  # no validation tensors in the file
         self.model.to(memory_format=torch.contiguous_format)
@@ -214,7 +216,7 @@ class HPALearner(Learner):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        was, now = state.get('versions') or {}, hpa_versions()
+        was, now = state.get('versions') or {}, hpa_versions(state.get('model'))
         diff = [k for k in was if was[k] != now.get(k)]
         if diff: warnings.warn(f'this Learner was exported with {", ".join(f"{k} {was[k]}" for k in diff)}; this is '
                                f'{", ".join(f"{k} {now.get(k)}" for k in diff)}: predictions may differ', stacklevel=2)
