@@ -20,10 +20,6 @@ __all__ = ['HPA_STATS', 'img_sums', 'stats_files', 'channel_stats', 'save_stats'
 # %% ../nbs/02_stats.ipynb #200091c1
 cv2 = opencv()  # OpenCV or None (`hpa_protein.data.opencv`); not exported by `import *`
 
-# %% ../nbs/02_stats.ipynb #fa9904e7
-HPA_STATS = dict(mean=[0.0804, 0.0526, 0.0548, 0.0827], std=[0.1496, 0.1122, 0.1560, 0.1497], n=31072,
-                 channels=list(CHANNELS), source='published full-dataset statistics (HPA Kaggle train set, 31,072 images)')
-
 # %% ../nbs/02_stats.ipynb #8a227189
 def img_sums(img) -> tuple:
     "Exact `(sum, sum of squares, pixels)` of a uint8 image, as Python ints."
@@ -136,6 +132,10 @@ def channel_stats(path=None, # Dataset folder (default: `hpa_path()`)
     ids_used = {Path(f).name[:-4].rsplit('_', 1)[0] for fs in files.values() for f in fs}
     return dict(mean=mean, std=std, n=len(ids_used), channels=list(channels), n_files=n_ok, size=size,
                 skipped=len(bad), bad=bad[:20])
+
+# %% ../nbs/02_stats.ipynb #fa9904e7
+HPA_STATS = dict(mean=[0.0804, 0.0526, 0.0548, 0.0827], std=[0.1496, 0.1122, 0.1560, 0.1497], n=31072,
+                 channels=list(CHANNELS), source='published full-dataset statistics (HPA Kaggle train set, 31,072 images)')
 
 # %% ../nbs/02_stats.ipynb #a9e549c5
 def save_stats(d:dict, # Result of `channel_stats`
