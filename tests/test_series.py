@@ -17,7 +17,7 @@ Checked: no cell fails; `submission.csv` has exactly the Ids of `sample_submissi
 the competition data and the attached inputs are unchanged (size and sha256 of every file); the repository, `HOME`
 and `HPA_HOME` get nothing (nothing is written outside the working folders, the synthetic set is never generated).
 """
-import os, shutil, subprocess, sys
+import json, os, shutil, subprocess, sys
 from pathlib import Path
 import pandas as pd
 from conftest import COMPETITION, listing
@@ -38,12 +38,12 @@ def _env(tmp_path, input_root) -> dict:
     return {**env, 'HPA_KAGGLE_ROOT': str(input_root), 'HPA_HOME': str(tmp_path/'hpa_home'), 'HOME': str(home),
             'MPLBACKEND': 'module://matplotlib_inline.backend_inline', 'PYTHONHASHSEED': '0', 'PYTHONWARNINGS': 'ignore'}
 
-def run_nb(nb, work, env, timeout=600) -> str:
+def run_nb(nb, work, env, timeout=600, small=SMALL) -> str:
     "Copy `nb` alone into `work` and run every cell there with papermill; the executed notebook's text outputs."
     work.mkdir(exist_ok=True)
     src = work/f'{nb}.ipynb'
     shutil.copy(root/'nbs'/f'{nb}.ipynb', src)
-    params = [a for k, v in SMALL.get(nb, {}).items() for a in ('-p', k, str(v))]
+    params = [a for k, v in small.get(nb, {}).items() for a in ('-p', k, str(v))]
     r = subprocess.run([BIN/'papermill', src, work/f'{nb}.out.ipynb', '--cwd', work, '-k', 'python3', '--no-progress-bar',
                         *params], env=env, capture_output=True, text=True, timeout=timeout)
     assert r.returncode == 0, f'{nb} failed under Run All:\n{r.stdout[-3000:]}\n{r.stderr[-5000:]}'
@@ -90,6 +90,39 @@ def test_series_runs_on_kaggle(kaggle_input, tmp_path):
     assert not new, f'a notebook wrote into the repository: {new}'
     home = sorted(str(p.relative_to(tmp_path/'home')) for p in (tmp_path/'home').rglob('*') if p.is_file())
     assert not [p for p in home if not p.startswith(('.local/share/jupyter', '.ipython', '.cache/matplotlib', '.config/matplotlib'))], home
+
+# Loaded by every Python process of the kernels (on PYTHONPATH): torch reports a Tesla T4 that this build runs on, and
+# fastai's default device stays the CPU, so the choices made for a GPU are taken while every tensor stays on the CPU.
+GPU_REPORTED = """
+import torch, fastai.torch_core
+torch.cuda.is_available = lambda: True
+torch.cuda.device_count = lambda: 1
+torch.cuda.get_device_capability = lambda device=None: (7, 5)
+torch.cuda.get_device_name = lambda device=None: 'Tesla T4'
+torch.cuda.get_arch_list = lambda: ['sm_75', 'sm_80', 'sm_86', 'sm_90']
+fastai.torch_core.defaults.use_cuda = False
+"""
+
+def test_series_blog_recipe_on_a_reported_gpu(kaggle_input, tmp_path):
+    "Run All of the six in one working folder where torch reports a GPU and ImageNet-shaped weights are attached: the blog's recipe end to end (its frozen phase, unfreezing, `lr='auto'` with `lr_find`), at a tiny scale, to the submission."
+    import torch, torchvision
+    torch.save(torchvision.models.resnet18(weights=None).state_dict(), kaggle_input/'resnet-weights'/'resnet18-f37072fd.pth')
+    site = tmp_path/'gpu_reported'; site.mkdir(); (site/'sitecustomize.py').write_text(GPU_REPORTED)
+    env = _env(tmp_path, kaggle_input)
+    env['PYTHONPATH'] = os.pathsep.join([str(site), *filter(None, [env.get('PYTHONPATH')])])
+    small = {'03_model': dict(size=32, bs=8, epochs=1, tta=2, arch='resnet18'), '05_predict': dict(tta=2)}
+    w = tmp_path/'w'
+    text = {nb: run_nb(nb, w, env, small=small) for nb in ('00_eda', '01_split', '02_stats', '03_model', '04_thresholds', '05_predict')}
+    t3 = text['03_model']
+    weights = kaggle_input/'resnet-weights'/'resnet18-f37072fd.pth'
+    assert f"recipe: the blog's (a GPU and a real dataset): resnet18 from weights {weights.name}, 32 px, 1 frozen + 1 epochs" in t3, t3[-3000:]
+    assert 'no frozen phase' not in t3
+    hist = [json.loads(l) for l in (w/'outputs'/'history.jsonl').read_text().splitlines()]
+    assert [(h['phase'], h['epoch']) for h in hist] == [(0, 0), (1, 0)], hist   # the frozen epoch, then one unfrozen
+    assert 'lr_find' in t3 and 'valley' in t3                                  # lr='auto': the rate was searched
+    assert hist[0]['lr'] == hist[1]['lr'] and hist[0]['lr'] > 0
+    sub = pd.read_csv(w/'submission.csv', dtype=str, keep_default_na=False)
+    assert sub.Id.tolist() == pd.read_csv(kaggle_input/COMPETITION/'sample_submission.csv', dtype=str).Id.tolist()
 
 def _changes(before, after) -> dict:
     return {k: (before.get(k), after.get(k)) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
