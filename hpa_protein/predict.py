@@ -331,9 +331,9 @@ def predict_cli(out:str='outputs', # Folder with export.pkl (from hpa_train); re
           f'{(n_lab == 0).sum()} empty')
     if (path/'test_labels.csv').is_file():
         m, _ = score_submission(Run(out).submission, path/'test_labels.csv')
-        print(f'macro F1 against {path/"test_labels.csv"}: {m:.4f}')
+        print(f'test macro F1 against {path/"test_labels.csv"}: {m:.4f}')
 
-# %% ../nbs/05_predict.ipynb #1cc4474a
+# %% ../nbs/05_predict.ipynb #4dd0f37c
 def compare_tta(learn, # The Learner that wrote `preds` (e.g. loaded from its export.pkl)
                 path, # Dataset folder: the validation images are in its `train/`
                 preds, # Its `valid_preds.npz`: validation Ids, probabilities with the run's TTA, labels
