@@ -14,7 +14,7 @@ from .core import LABELS, N_CLASSES, CHANNELS, HPADataError, img_file, user_erro
 # %% auto #0
 __all__ = ['label_names', 'label_counts', 'plot_label_freq', 'labels_per_image', 'plot_labels_per_image', 'cooccurrence',
            'top_pairs', 'plot_cooccurrence', 'class_ids', 'complete_ids', 'plot_class_grid', 'plot_class_samples',
-           'plot_green_beside', 'channel_hists', 'plot_channel_hists', 'eda_figures', 'eda_cli']
+           'plot_stains', 'plot_green_beside', 'channel_hists', 'plot_channel_hists', 'eda_figures', 'eda_cli']
 
 # %% ../nbs/00_eda.ipynb #2f7f25fb
 def _y(data) -> np.ndarray:
@@ -40,7 +40,7 @@ def plot_label_freq(data, # `Id,Target` table or `(N, 28)` multi-hot array
     ax.barh(np.arange(N_CLASSES), cnt.values, color='tab:green')
     ax.set_yticks(np.arange(N_CLASSES)); ax.set_yticklabels(cnt.index, fontsize=8); ax.invert_yaxis()
     if log: ax.set_xscale('log')
-    for i, v in enumerate(cnt.values): ax.text(v, i, f' {v}', va='center', fontsize=7)
+    for i, v in enumerate(cnt.values): ax.text(v, i, f' {v:,}', va='center', fontsize=8)
     ax.set_xlabel('images' + (' (log scale)' if log else '')); ax.set_title(title or f'Images per label (N={len(_y(data)):,})')
     return ax
 
@@ -92,7 +92,7 @@ def plot_cooccurrence(data, cond:bool=False, ax=None, title:str=None, annot:bool
     kw = dict(vmin=0, vmax=1, cmap='viridis') if cond else dict(norm=LogNorm(vmin=1, vmax=max(m.max(), 2)), cmap='magma')
     sns.heatmap(np.where(m > 0, m, np.nan), ax=ax, square=True, xticklabels=label_names(True),
                 yticklabels=label_names(), annot=annot, fmt='.0f' if not cond else '.2f', **kw)
-    ax.tick_params(labelsize=7)
+    ax.tick_params(labelsize=8)
     ax.set_xlabel('label j'); ax.set_ylabel('label i')
     ax.set_title(title or ('P(j | i): share of images of label i that also show j' if cond else 'Images with both labels'))
     return ax
@@ -162,6 +162,34 @@ def plot_class_samples(path, # Dataset folder
     fig.suptitle(f'{label} {LABELS[label]}')
     return fig
 
+# %% ../nbs/00_eda.ipynb #75c6f80c
+def _stretch(a, q:float=99.5):
+    "`a` scaled so that its `q`th percentile is 255 (an image's own contrast)."
+    return np.clip(a / max(np.percentile(a, q), 1) * 255, 0, 255)
+
+def plot_stains(path, # Dataset folder
+                df:pd.DataFrame, # Its label table
+                label:int, # Label id: the image is drawn among those carrying it
+                folder:str='train', size:int=256, seed:int=0,
+                stretch:bool=True, # Each stain to its own 99.5th percentile
+                width:float=7.2, # Inches
+               ):
+    "One image of `label`: the composite (titled with its labels) beside each stain alone (titled with what it marks)."
+    import matplotlib.pyplot as plt
+    ids = class_ids(df[df.Id.isin(complete_ids(Path(path)/folder, df.Id))], label, 1, seed)
+    if not ids: raise HPADataError(f'{Path(path)/folder}: no image with label {label} ({LABELS[label]}) and its four channels')
+    img = read_sample(Path(path)/folder, ids[0], size)
+    if stretch: img = np.stack([_stretch(ch) for ch in img])
+    fig = plt.figure(figsize=(width, width / 2 + 0.7), layout='constrained')
+    gs = fig.add_gridspec(2, 4)
+    axs = [fig.add_subplot(gs[:, :2])] + [fig.add_subplot(gs[r, 2 + c]) for r in range(2) for c in range(2)]
+    lbls = ', '.join(LABELS[int(t)] for t in dict(zip(df.Id, df.Target))[ids[0]].split())
+    axs[0].imshow(composite(img)); axs[0].set_title(f'composite: {lbls}', fontsize=9)
+    for ax, c, ch in zip(axs[1:], CHANNELS, img): ax.imshow(composite(ch[None], (c,))); ax.set_title(f'{_STAINS[c]} ({c})', fontsize=9)
+    for ax in axs: ax.axis('off')
+    fig.suptitle(f'{label} {LABELS[label]}' + (' (each stain stretched to its own 99.5th percentile)' if stretch else ''), fontsize=10)
+    return fig
+
 # %% ../nbs/00_eda.ipynb #a3473596
 def plot_green_beside(real:pd.DataFrame, # `path` of a real green-stain PNG and `Target`, its single label, one row each
                       path, # A dataset folder whose images go beside them (its `train/`)
@@ -169,24 +197,29 @@ def plot_green_beside(real:pd.DataFrame, # `path` of a real green-stain PNG and 
                       size:int=160, # Pixels of each panel
                       seed:int=0, # Which image of each label
                       crop:float=1., # Keep the centre of each real image, this fraction of its side (0.5: a 2x zoom)
+                      full:bool=False, # With `crop` < 1: also a row of the whole real images, above the zoomed ones
+                      width:float=7.2, # Inches at most (the panels shrink to fit)
                      ):
-    "Real green stains (top row) above the green stain of an image of `path` with the same single label (bottom row)."
+    "Real green stains (top rows) above the green stain of an image of `path` with the same single label (bottom row)."
     import matplotlib.pyplot as plt
     from PIL import Image
-    def green(a): return composite(np.clip(a / max(np.percentile(a, 99.5), 1) * 255, 0, 255)[None], ('green',))  # own contrast
+    def green(a): return composite(_stretch(a)[None], ('green',))  # each panel its own contrast
     def centre(a):
         h = max(1, round(a.shape[0] * crop)); t, l = (a.shape[0] - h) // 2, (a.shape[1] - h) // 2
         return np.asarray(Image.fromarray(a[t:t + h, l:l + h]).resize((size, size), Image.BOX))
-    fig, axs = plt.subplots(2, len(real), figsize=(1.45 * len(real) + 0.6, 3.5), squeeze=False)
+    rows = ['real'] * (full and crop < 1) + ['real' if crop >= 1 else f'real ({1 / crop:g}x zoom)', 'synthetic']
+    pan = min(1.45, (width - 0.6) / len(real))
+    fig, axs = plt.subplots(len(rows), len(real), figsize=(pan * len(real) + 0.6, (pan + 0.12) * len(rows) + 0.45),
+                            squeeze=False, layout='constrained')
     for k, (fn, t) in enumerate(zip(real.path, real.Target)):
         lbl = int(t)
-        axs[0, k].imshow(green(read_channel(fn, size) if crop >= 1 else centre(read_channel(fn))))
+        if len(rows) == 3: axs[0, k].imshow(green(read_channel(fn, size)))
+        axs[-2, k].imshow(green(read_channel(fn, size) if crop >= 1 else centre(read_channel(fn))))
         axs[0, k].set_title(LABELS[lbl].replace(' ', '\n', 1), fontsize=8)
         ids = class_ids(df, lbl, 1, seed, only=True)
-        if ids: axs[1, k].imshow(green(read_channel(img_file(Path(path)/'train', ids[0], 'green'), size)))
+        if ids: axs[-1, k].imshow(green(read_channel(img_file(Path(path)/'train', ids[0], 'green'), size)))
     for ax in axs.flat: ax.set_xticks([]); ax.set_yticks([]); ax.spines[:].set_visible(False)
-    axs[0, 0].set_ylabel('real' if crop >= 1 else f'real ({1 / crop:g}x zoom)', fontsize=9); axs[1, 0].set_ylabel('synthetic', fontsize=9)
-    fig.tight_layout(h_pad=0.3, w_pad=0.3)
+    for ax, r in zip(axs[:, 0], rows): ax.set_ylabel(r, fontsize=9)
     return fig
 
 # %% ../nbs/00_eda.ipynb #626daf47
