@@ -10,7 +10,9 @@ For each chapter:
 - every number the prose quotes (a decimal with two or more decimals, or an integer of four or more digits) appears
   among the outputs of the series (any of the six chapters), or the markdown cell names the command that produced it
   (`python bench/...`, `make demo`, `hpa_...`): a rerun that changes an output fails the check, not the reader;
-- no cell finds a command next to the interpreter (`Path(sys.executable).parent`): commands are found as installed.
+- no cell finds a command next to the interpreter (`Path(sys.executable).parent`): commands are found as installed;
+- no code under the hood reads the user's dataset: none names the notebook's `data` parameter or calls `hpa_path`
+  (the checks make their own tiny fixtures, so they give the same answer whatever the data).
 """
 import json, re, sys
 from pathlib import Path
@@ -72,6 +74,15 @@ def unbacked_numbers(nb, outs:str) -> list:
             if not any(v in outs for v in _norm(n)): res.append((i, n))
     return res
 
+USER_DATA = re.compile(r'(?<![\w.\'"])data(?![\w\'"])|\bhpa_path\(')
+
+def user_data_cells(nb) -> list:
+    "Code cells under the hood, other than the library's (`#| export`), that name the notebook's `data` or call `hpa_path` (comments aside)."
+    cells = load(nb)['cells']
+    start = len(story_cells(nb))
+    return [i for i, c in enumerate(cells[start:], start) if c['cell_type'] == 'code' and not src(c).lstrip().startswith(('#| export', '#|export'))
+            and USER_DATA.search('\n'.join(l.split('#')[0] for l in src(c).splitlines()))]
+
 def check(nb, outs=None) -> list:
     outs = series_outputs() if outs is None else outs
     cells, probs = load(nb)['cells'], []
@@ -80,6 +91,7 @@ def check(nb, outs=None) -> list:
     if n > MAX_CODE: probs.append(f'cells {a}-{b}: {n} lines of code between two outputs of the story (at most {MAX_CODE})')
     probs += [f'cell {i}: the prose quotes {x}, which no output of the series shows' for i, x in unbacked_numbers(nb, outs)]
     probs += [f'cell {i}: finds a command next to the interpreter' for i, c in enumerate(cells) if 'Path(sys.executable).parent' in src(c)]
+    probs += [f"cell {i}: under the hood, reads the user's dataset (`data` or `hpa_path`)" for i in user_data_cells(nb)]
     return probs
 
 if __name__ == '__main__':
