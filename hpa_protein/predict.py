@@ -343,7 +343,7 @@ def compare_tta(learn, # The Learner that wrote `preds` (e.g. loaded from its ex
                ) -> pd.DataFrame:
     "Validation macro F1 of `preds` (with TTA) and of one more pass of `learn` without TTA: at 0.5 and cross-fitted."
     ids, p_tta, y = load_preds(preds)
-    if y is None: raise HPADataError(f'{preds}: no labels (expected the valid_preds.npz of hpa_train)')
+    if y is None: raise HPADataError(f'{preds}: no labels (expected the validation predictions of a training run, with their labels)')
     p_one = predict_probs(learn, hpa_test_dl(learn.dls, path, ids, folder='train', bs=bs, show=show), tta=1, show=show)
     ps = {'without TTA': p_one, 'with TTA': p_tta}
     cf = np.array([[crossfit_f1(p, y, seed=s) for s in range(seeds)] for p in ps.values()])
