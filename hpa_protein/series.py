@@ -33,7 +33,7 @@ def find_output(name:str, # The file an earlier notebook writes, e.g. 'split.csv
                 root=None, # The input root (default: `$HPA_KAGGLE_ROOT`, else `/kaggle/input`)
                 say:bool=True, # Print where an attached file was found
                ) -> Path|None:
-    "`out/name` when an earlier notebook wrote it here, else the newest attached input of that name, else None (`Run.find`)."
+    "`out/name` when an earlier notebook wrote it here, else the newest attached input of that name, else None (the method `find` of `Run`)."
     key = {Path(v).name: k for k, v in FILES.items()}.get(name)
     if key is None: raise HPAArgError(f"find_output: {name!r} is not a file of a run; its files: {', '.join(Path(v).name for v in FILES.values())}")
     return Run(out).find(key, attached=True, root=root, say=say)
