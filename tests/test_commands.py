@@ -117,14 +117,15 @@ def session(tmp_path_factory):
     env = {**{k: v for k, v in os.environ.items() if k not in ('HPA_TRACEBACK',)}, 'PATH': f"{BIN}{os.pathsep}{os.environ['PATH']}",
            'HPA_PATH': str(data), 'HPA_KAGGLE_ROOT': str(inp), 'HPA_HOME': str(tmp/'hpa_home'), 'TORCH_HOME': str(tmp/'torch'),
            'RECIPE': recipe, 'MPLBACKEND': 'Agg', 'PYTHONWARNINGS': 'ignore', 'OMP_NUM_THREADS': '1'}
-    return dict(data=data, inp=inp, work=work, env=env, tmp=tmp)
+    yield dict(data=data, inp=inp, work=work, env=env, tmp=tmp)
+    shutil.rmtree(tmp, ignore_errors=True)   # its trainings leave GBs of models: gone once the module is done
 
 def test_shown_commands_run(session):
     blocks = shown_blocks()
     assert len(blocks) >= 12, blocks
     inp, work, env = session['inp'], session['work'], session['env']
     v18_input(work)
-    ran = 0
+    ran, prev = 0, None
     for src, text in blocks:
         if any(re.search(k, text, re.M) for k in NOT_RUN): continue
         if '<previous-run>' in text:   # a new session: the earlier run's output attached, an empty working folder
@@ -132,7 +133,8 @@ def test_shown_commands_run(session):
             shutil.rmtree(work/'out')
         if text.strip().startswith('RECIPE='): continue   # read by the fixture
         wd = work if src == 'README.md' else session['tmp']/f'working-{Path(src).stem}'   # a notebook's blocks: a session of their own
-        wd.mkdir(exist_ok=True)
+        if prev not in (None, work, wd): shutil.rmtree(prev)   # the blocks of a file come together: the previous notebook's session is over
+        wd.mkdir(exist_ok=True); prev = wd
         script = _script(text, data=session['data'], inp=inp, work=wd)
         r = subprocess.run(['bash', '-c', script], cwd=wd, env=env, capture_output=True, text=True, timeout=900)
         assert r.returncode == 0, f'{src}: a block shown there fails:\n{script}\n--- stdout\n{r.stdout[-3000:]}\n--- stderr\n{r.stderr[-3000:]}'

@@ -30,4 +30,4 @@ echo "== Chromium for the docs-site test"
 bash tools/ensure_chromium.sh
 
 echo "== pytest"
-time python -m pytest -q tests
+time python -m pytest -q --durations=15 tests   # the 15 slowest, so a run's time can be read
