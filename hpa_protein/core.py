@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #070b6d2b
 from __future__ import annotations
-import os, sys, time
+import os, shutil, sys, time
 from functools import wraps
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
@@ -13,7 +13,8 @@ from fastcore.basics import ifnone, defaults  # fastai's `defaults` (fastai.torc
 # %% auto #0
 __all__ = ['LABELS', 'N_CLASSES', 'CHANNELS', 'OFFICIAL_COUNTS', 'OFFICIAL_LABELS_PER_IMAGE', 'USER_ERRORS', 'hpa_home',
            'img_file', 'opencv', 'progress', 'default_workers', 'pmap', 'HPADataError', 'HPAArgError', 'one_line',
-           'user_errors', 'cuda_runs_on', 'gpu_problem', 'hpa_device', 'delegates_to', 'default_of', 'share_kwargs']
+           'user_errors', 'command', 'cuda_runs_on', 'gpu_problem', 'hpa_device', 'delegates_to', 'default_of',
+           'share_kwargs']
 
 # %% ../nbs/00_core.ipynb #493482b0
 LABELS = ['Nucleoplasm', 'Nuclear membrane', 'Nucleoli', 'Nucleoli fibrillar center', 'Nuclear speckles',
@@ -132,6 +133,15 @@ def user_errors(func):
             sys.exit(2)
     _f.user_errors = True  # `wraps` copies it onto `call_parse`'s wrapper, so a test can check every CLI
     return _f
+
+# %% ../nbs/00_core.ipynb #b0570612
+def command(name:str, # A command of the package, e.g. 'hpa_eda'
+           ) -> list:
+    "The argument list that runs command `name`: found on `PATH`, else where this Python installs scripts (its own, the user's)."
+    import sysconfig
+    dirs = [sysconfig.get_path('scripts')] + [sysconfig.get_path('scripts', s) for s in {sysconfig.get_preferred_scheme('user')}]
+    if p := shutil.which(name) or shutil.which(name, path=os.pathsep.join(dirs)): return [p]
+    raise HPAArgError(f"{name}: no such command on PATH nor in {', '.join(dirs)} (is hpa_protein installed?)")
 
 # %% ../nbs/00_core.ipynb #3171173a
 def cuda_runs_on(cap:tuple, # A GPU's compute capability, `(major, minor)`
