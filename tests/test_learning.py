@@ -1,4 +1,4 @@
-"""The model learns, and from the green stain: on a small seeded synthetic set (six single-label classes, 128 px) a
+"""The model learns, and from the green stain: on a small seeded synthetic set (six single-label classes, at the demo's 64 px) a
 ResNet18 trained by the project's own Learner (`hpa_dls` + `hpa_learner`, the demo's recipe: BCE, linear head,
 per-image scaling, output started at the label priors) reaches a stated macro F1 within a bounded number of steps;
 the same run with shuffled training labels stays near chance; a copy of the data with the green stain black
@@ -13,8 +13,8 @@ from hpa_protein.model import hpa_learner
 from probes import stats_probe, blank_channel, channel_features
 
 CLASSES = [0, 1, 10, 11, 21, 23]   # nucleoplasm, nuclear membrane, lysosomes, intermediate filaments, plasma membrane, mitochondria
-N_PER, SIZE, BS, EPOCHS, LR = 64, 128, 32, 8, 6e-3
-MIN_F1, MAX_STEPS = 0.5, 100   # measured: 0.60 after 72 steps; shuffled labels 0.0
+N_PER, SIZE, BS, EPOCHS, LR = 64, 64, 32, 8, 6e-3
+MIN_F1, MAX_STEPS = 0.5, 100   # measured: 0.686 after 72 steps; shuffled labels 0.000, green black 0.000, channel statistics 0.196
 
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
