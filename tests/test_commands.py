@@ -125,13 +125,15 @@ def test_shown_commands_run(session):
     assert len(blocks) >= 12, blocks
     inp, work, env = session['inp'], session['work'], session['env']
     v18_input(work)
-    ran, prev = 0, None
+    ran, prev, seen = 0, None, set()
     for src, text in blocks:
         if any(re.search(k, text, re.M) for k in NOT_RUN): continue
         if '<previous-run>' in text:   # a new session: the earlier run's output attached, an empty working folder
             shutil.copytree(work/'out', inp/'previous-run'/'out', dirs_exist_ok=True)
             shutil.rmtree(work/'out')
         if text.strip().startswith('RECIPE='): continue   # read by the fixture
+        if text in seen: continue   # the same block shown again (a notebook repeating the README's): run once
+        seen.add(text)
         wd = work if src == 'README.md' else session['tmp']/f'working-{Path(src).stem}'   # a notebook's blocks: a session of their own
         if prev not in (None, work, wd): shutil.rmtree(prev)   # the blocks of a file come together: the previous notebook's session is over
         wd.mkdir(exist_ok=True); prev = wd
