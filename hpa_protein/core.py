@@ -134,7 +134,7 @@ def user_errors(func):
     _f.user_errors = True  # `wraps` copies it onto `call_parse`'s wrapper, so a test can check every CLI
     return _f
 
-# %% ../nbs/00_core.ipynb #b0570612
+# %% ../nbs/00_core.ipynb #8aa03793
 def command(name:str, # A command of the package, e.g. 'hpa_eda'
            ) -> list:
     "The argument list that runs command `name`: found on `PATH`, else where this Python installs scripts (its own, the user's)."
