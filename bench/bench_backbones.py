@@ -63,8 +63,9 @@ print('\n| configuration | validation macro F1, cross-fitted (seeds) | mean | te
 for name in a.configs:
     rs = [r for r in rows if r['config'] == name]
     v = [r['valid_crossfit'] for r in rs]
-    ratio = np.mean([r['epoch_s']/base[r['seed']] for r in rs if r['seed'] in base]) if base else float('nan')
+    ratios = [r['epoch_s']/base[r['seed']] for r in rs if r['seed'] in base]
+    ratio = f'{np.mean(ratios):.2f}' if ratios else '—'   # only against a resnet34 row of the same seed in this run
     print(f"| {name} | {' / '.join(f'{x:.3f}' for x in v)} | {np.mean(v):.3f} | {np.mean([r['test_f1'] for r in rs]):.3f} | "
-          f"{np.median([r['epoch_s'] for r in rs]):.1f} | {ratio:.2f} |")
+          f"{np.median([r['epoch_s'] for r in rs]):.1f} | {ratio} |")
 root.mkdir(parents=True, exist_ok=True)
 (root/'backbones.json').write_text(json.dumps(rows, indent=1))
