@@ -139,7 +139,7 @@ def command(name:str, # A command of the package, e.g. 'hpa_eda'
            ) -> list:
     "The argument list that runs command `name`: found on `PATH`, else where this Python installs scripts (its own, the user's)."
     import sysconfig
-    dirs = [sysconfig.get_path('scripts')] + [sysconfig.get_path('scripts', s) for s in {sysconfig.get_preferred_scheme('user')}]
+    dirs = [sysconfig.get_path('scripts'), sysconfig.get_path('scripts', sysconfig.get_preferred_scheme('user'))]
     if p := shutil.which(name) or shutil.which(name, path=os.pathsep.join(dirs)): return [p]
     raise HPAArgError(f"{name}: no such command on PATH nor in {', '.join(dirs)} (is hpa_protein installed?)")
 
