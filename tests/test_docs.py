@@ -221,7 +221,7 @@ def search_hits(b, term='read_labels'):
     b.js(f"""(() => {{ const i = document.querySelector('#quarto-search input') || document.querySelector('#quarto-search');
         i.focus(); i.value = {json.dumps(term)}; i.dispatchEvent(new Event('input', {{bubbles: true}}));
         i.dispatchEvent(new KeyboardEvent('keyup', {{bubbles: true, key: 'l'}})); }})()""")
-    for _ in range(50):
+    for _ in range(300):   # up to 30 s: the index loads while other tests may share the CPU
         hits = b.js("[...document.querySelectorAll('#quarto-search a[href], .aa-Panel a[href]')].map(a => a.href)")
         if hits: return hits
         time.sleep(0.1)

@@ -87,7 +87,7 @@ def test_import_killed_then_resumed(tmp_path):
             f'import_v18({str(src)!r}, {str(dest)!r}, {str(csv)!r}, path={str(kag)!r}, size=512, n_workers=2, show=False)')
     p = subprocess.Popen([sys.executable, '-c', code], start_new_session=True)
     t0 = time.time()
-    while time.time() - t0 < 60 and len(list((dest/'train').glob('1*.png'))) < 20: time.sleep(0.05)
+    while time.time() - t0 < 180 and len(list((dest/'train').glob('1*.png'))) < 20: time.sleep(0.05)
     os.killpg(p.pid, signal.SIGKILL); p.wait()
     done = list((dest/'train').glob('1*.png'))
     assert 0 < len(done) < 4*len(ids), len(done)

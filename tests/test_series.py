@@ -30,7 +30,10 @@ def _untracked() -> list:
     "Files of the repository that git does not track (ignored ones included)."
     r = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=all', '--ignored'], cwd=root, capture_output=True, text=True)
     caches = ('__pycache__', '.ruff_cache', '.pytest_cache', '.ipynb_checkpoints')
-    return sorted(l for l in r.stdout.splitlines() if l.startswith(('??', '!!')) and not any(c in l for c in caches))
+    # what other test files' tools write while this one runs beside them (pytest -n 2): the docs build, a wheel build
+    builds = ('build/', '_proc/', '_docs/', 'hpa_protein.egg-info/')
+    return sorted(l for l in r.stdout.splitlines() if l.startswith(('??', '!!')) and not any(c in l for c in caches)
+                  and not l[3:].startswith(builds))
 
 def _env(tmp_path, input_root) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ('HPA_PATH', 'HPA_TRACEBACK', 'IN_TEST')}

@@ -30,4 +30,6 @@ echo "== Chromium for the docs-site test"
 bash tools/ensure_chromium.sh
 
 echo "== pytest"
-time python -m pytest -q --durations=15 tests   # the 15 slowest, so a run's time can be read
+# Two workers, each test file on one of them (its module fixtures built once); one thread each, so the two workers
+# share the two cores instead of fighting over them. The 15 slowest are printed, so a run's time can be read.
+time OMP_NUM_THREADS=1 python -m pytest -q -n 2 --dist loadfile --durations=15 tests
