@@ -90,11 +90,3 @@ class TinyNet(nn.Module):
         super().__init__()
         self.conv, self.head = nn.Conv2d(4, 8, 3, padding=1), nn.Linear(8 * 4, 28)
     def forward(self, x): return self.head(nn.functional.adaptive_avg_pool2d(torch.relu(self.conv(x)), 2).flatten(1))
-
-# The longest test files first (their durations are printed by tools/test.sh): under `pytest -n 2 --dist loadfile` each
-# file runs on one worker, and a long file taken up last would run alone at the end while the other worker waits.
-LONGEST_FIRST = ('test_series.py', 'test_commands.py', 'test_docs.py', 'test_learning.py')
-
-def pytest_collection_modifyitems(items):
-    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))   # stable: a file's own tests keep their order
